@@ -1,0 +1,67 @@
+# Two commands: `make run` serves the app, `make test` runs every check. Both are idempotent.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+PIP_FLAGS ?= --disable-pip-version-check --quiet
+
+.PHONY: help run test lint typecheck test-sqlite test-postgres browser migrate seed clean
+
+help:  ## List the commands
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (found " + sys.version.split()[0] + ")")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install $(PIP_FLAGS) --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install $(PIP_FLAGS) -e .
+	@touch $@
+
+$(TEST_STAMP): pyproject.toml $(RUN_STAMP)
+	$(PY) -m pip install $(PIP_FLAGS) -e ".[test]"
+	@touch $@
+
+run: $(RUN_STAMP)  ## Install, migrate, seed and serve UI + API on http://localhost:$${PORT:-3000}
+	$(VENV)/bin/agentplatform serve
+
+migrate: $(RUN_STAMP)  ## Apply database migrations
+	$(VENV)/bin/agentplatform migrate
+
+seed: $(RUN_STAMP)  ## Create the demo owner on an empty database
+	$(VENV)/bin/agentplatform seed
+
+browser:  ## Make sure Debian's Chromium is there for the browser tests
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser tests..."; \
+		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "The browser tests need Chromium: run 'sudo apt-get install chromium' (Debian/Ubuntu) and try again." >&2; exit 1; \
+	fi
+
+lint: $(TEST_STAMP)  ## Ruff (lint + format check)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(TEST_STAMP)  ## mypy on the package
+	$(VENV)/bin/mypy agentplatform
+
+# Everything on SQLite (with coverage), then every database-touching test on PostgreSQL.
+PG_TESTS := tests/core tests/api tests/services tests/integration tests/deployment tests/client
+
+test-sqlite: $(TEST_STAMP) browser
+	TEST_DB=sqlite $(PY) -m pytest --cov --cov-report=term:skip-covered --durations=10
+
+test-postgres: $(TEST_STAMP)
+	TEST_DB=postgresql $(PY) -m pytest -m "not browser" -p no:cacheprovider --durations=10 $(wildcard $(PG_TESTS))
+
+test: lint typecheck test-sqlite test-postgres  ## Every check: lint, types, the suite on SQLite (with coverage) and PostgreSQL
+
+clean:  ## Remove the venv, the frontend build and caches (keeps data/)
+	rm -rf $(VENV) .web .states .pytest_cache .mypy_cache .ruff_cache .coverage

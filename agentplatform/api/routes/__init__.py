@@ -1,0 +1,35 @@
+"""One router per resource; `ROUTERS` is the list the app mounts under /api."""
+
+from fastapi import APIRouter
+
+from agentplatform.api.routes import (
+    agents,
+    api_keys,
+    audit,
+    auth,
+    health,
+    metrics,
+    prices,
+    prompts,
+    providers,
+    runs,
+    teams,
+    users,
+    workspaces,
+)
+
+ROUTERS: list[APIRouter] = [
+    health.router,
+    auth.router,
+    users.router,
+    workspaces.router,
+    api_keys.router,
+    audit.router,
+    runs.router,
+    metrics.router,
+    agents.router,
+    teams.router,
+    prompts.router,
+    providers.router,
+    prices.router,
+]

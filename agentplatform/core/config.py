@@ -1,0 +1,184 @@
+"""The one typed Settings object, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from agentplatform.core.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+MIN_SECRET_LENGTH = 32
+WEAK_SECRETS = {"changeme", "secret", "change-me", "dev", "development", "password"}
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class LogFormat(StrEnum):
+    json = "json"
+    console = "console"
+
+
+class Settings(BaseSettings):
+    """Every setting of the app. A bad value stops start-up with one clear line."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    environment: Environment = Environment.development
+    data_dir: Path = Field(default=PROJECT_ROOT / "data")
+    database_url: str = ""
+    redis_url: str = ""
+    redis_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9:._-]{0,63}$")] = (
+        "agentplatform"
+    )
+    secret_key: str = ""
+    log_level: str = "INFO"
+    log_format: LogFormat | None = None
+    sentry_dsn: str = ""
+    port: Annotated[int, Field(ge=1, le=65535)] = 3000
+    allow_signup: bool = True
+    access_token_minutes: Annotated[int, Field(ge=1, le=1440)] = 20
+    refresh_token_days: Annotated[int, Field(ge=1, le=365)] = 14
+    run_concurrency: Annotated[int, Field(ge=1, le=10_000)] = 50
+    run_lease_seconds: Annotated[float, Field(ge=1, le=3600)] = 30
+    run_heartbeat_seconds: Annotated[float, Field(gt=0, le=600)] = 5
+    run_in_app_worker: bool = False
+    http_tool_allowed_hosts: str = ""
+    backup_dir: Path | None = None
+    backup_keep: Annotated[int, Field(ge=1, le=1000)] = 7
+    metrics_token: str = ""
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("run_heartbeat_seconds")
+    @classmethod
+    def _heartbeat_within_lease(cls, value: float, info: ValidationInfo) -> float:
+        lease = info.data.get("run_lease_seconds")
+        if lease is not None and value >= lease:
+            raise ValueError(f"must be shorter than RUN_LEASE_SECONDS ({lease:g})")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_database_url(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "must be a URL like sqlite:///data/app.db or "
+                "postgresql+psycopg://user:pass@host:5432/db"
+            ) from None
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError("must use sqlite or postgresql (postgresql+psycopg://...)")
+        if url.get_backend_name() == "postgresql" and url.drivername != "postgresql+psycopg":
+            url = url.set(drivername="postgresql+psycopg")
+            return url.render_as_string(hide_password=False)
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _valid_redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @model_validator(mode="after")
+    def _derive_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'agentplatform.db'}"
+        if self.backup_dir is None:
+            self.backup_dir = self.data_dir / "backups"
+        if self.log_format is None:
+            production = self.environment is Environment.production
+            self.log_format = LogFormat.json if production else LogFormat.console
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.production
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
+
+    @property
+    def http_allowed_hosts(self) -> set[str]:
+        return {h.strip().lower() for h in self.http_tool_allowed_hosts.split(",") if h.strip()}
+
+
+def _resolve_secret(settings: Settings) -> None:
+    """Production demands a strong key; development keeps a generated one under data/."""
+    key = settings.secret_key
+    strong = len(key) >= MIN_SECRET_LENGTH and key.lower() not in WEAK_SECRETS
+    if settings.is_production:
+        if not key:
+            raise ConfigError(
+                "SECRET_KEY is required when ENVIRONMENT=production "
+                f"(set a random string of at least {MIN_SECRET_LENGTH} characters)"
+            )
+        if not strong:
+            raise ConfigError(
+                f"SECRET_KEY is too weak: use a random string of at least {MIN_SECRET_LENGTH} "
+                "characters (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return
+    if key:
+        return
+    path = settings.data_dir / "secret_key"
+    if path.exists():
+        settings.secret_key = path.read_text().strip()
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    settings.secret_key = secrets.token_urlsafe(48)
+    path.write_text(settings.secret_key)
+    path.chmod(0o600)
+
+
+SENSITIVE_FIELDS = {"database_url", "redis_url", "secret_key", "sentry_dsn", "metrics_token"}
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else "settings"
+    message = first["msg"].removeprefix("Value error, ")
+    shown = "" if field in SENSITIVE_FIELDS else f" ({first.get('input')!r})"
+    return f"{field.upper()} is invalid{shown}: {message}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate settings; raise `ConfigError` with one line naming the variable."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise ConfigError(_describe(error)) from None
+    _resolve_secret(settings)
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call `get_settings.cache_clear()`)."""
+    return load_settings()

@@ -1,0 +1,103 @@
+"""Database engines and sessions: async for the app, sync for migrations and scripts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import create_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from agentplatform.core.config import get_settings
+
+_async_engine: AsyncEngine | None = None
+_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+
+def async_url(sync_url: str) -> str:
+    """The async-driver form of a configured URL (aiosqlite / psycopg async)."""
+    url = make_url(sync_url)
+    if url.get_backend_name() == "sqlite":
+        url = url.set(drivername="sqlite+aiosqlite")
+    else:
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """WAL + a busy timeout let many concurrent runs write steps without 'database is locked'."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        from pathlib import Path
+
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_sync_engine(url: str | None = None) -> Engine:
+    """A sync engine (migrations, backups, seeding)."""
+    url = url or get_settings().database_url
+    _ensure_sqlite_dir(url)
+    engine = create_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _tune_sqlite)
+    return engine
+
+
+def make_async_engine(url: str | None = None) -> AsyncEngine:
+    """An async engine on the configured database."""
+    url = url or get_settings().database_url
+    _ensure_sqlite_dir(url)
+    is_sqlite = url.startswith("sqlite")
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if not is_sqlite:
+        kwargs.update(pool_size=10, max_overflow=20)
+    engine = create_async_engine(async_url(url), **kwargs)
+    if is_sqlite:
+        event.listen(engine.sync_engine, "connect", _tune_sqlite)
+    return engine
+
+
+def get_async_engine() -> AsyncEngine:
+    """The process-wide async engine, created on first use."""
+    global _async_engine, _sessionmaker
+    if _async_engine is None:
+        _async_engine = make_async_engine()
+        _sessionmaker = async_sessionmaker(
+            _async_engine, class_=AsyncSession, expire_on_commit=False
+        )
+    return _async_engine
+
+
+@asynccontextmanager
+async def session_scope() -> AsyncIterator[AsyncSession]:
+    """An async session; the caller commits, an exception rolls back."""
+    get_async_engine()
+    assert _sessionmaker is not None
+    async with _sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+async def dispose_engine() -> None:
+    """Close pooled connections (shutdown, tests switching databases)."""
+    global _async_engine, _sessionmaker
+    if _async_engine is not None:
+        await _async_engine.dispose()
+    _async_engine = None
+    _sessionmaker = None

@@ -1,0 +1,1 @@
+"""The engine: providers, tools, the agent loop and team strategies. No HTTP, no UI."""

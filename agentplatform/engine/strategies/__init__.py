@@ -1,0 +1,1 @@
+"""Team strategies: sequential, round_robin, selector and parallel."""

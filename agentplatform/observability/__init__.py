@@ -1,0 +1,1 @@
+"""Prometheus metrics, Sentry error reporting and the HTTP middleware that feeds them."""

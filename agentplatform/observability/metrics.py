@@ -1,0 +1,199 @@
+"""Prometheus metrics: one registry, HTTP series, and ready-to-call helpers for runs, LLMs, tools.
+
+Label values are bounded: ids, enums and route templates, never free text. Anything outside
+an enum becomes `other`; names are clamped to a safe charset and length.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from decimal import Decimal
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    gc_collector,
+    generate_latest,
+    platform_collector,
+    process_collector,
+)
+
+NAMESPACE = "agentplatform"
+OTHER = "other"
+RUN_KINDS = frozenset({"agent", "team"})
+RUN_STATUSES = frozenset({"queued", "running", "succeeded", "failed", "cancelled", "timed_out"})
+TOOL_OUTCOMES = frozenset({"ok", "error", "timeout", "denied", "invalid_args", "unknown_tool"})
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_NAME_CHARS = re.compile(r"[^A-Za-z0-9_.:/@+-]")
+_MAX_LABEL = 80
+
+HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+RUN_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
+LLM_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+process_collector.ProcessCollector(registry=REGISTRY)
+platform_collector.PlatformCollector(registry=REGISTRY)
+gc_collector.GCCollector(registry=REGISTRY)
+
+HTTP_REQUESTS = Counter(
+    "http_requests",
+    "HTTP requests served, by method, route template and status code.",
+    ["method", "route", "status"],
+    namespace=NAMESPACE,
+    registry=REGISTRY,
+)
+HTTP_DURATION = Histogram(
+    "http_request_duration_seconds",
+    "Time to serve an HTTP request, by method and route template.",
+    ["method", "route"],
+    namespace=NAMESPACE,
+    registry=REGISTRY,
+    buckets=HTTP_BUCKETS,
+)
+RUNS_STARTED = Counter(
+    "runs_started",
+    "Runs that started executing, by kind (agent/team) and target id.",
+    ["kind", "target_id"],
+    namespace=NAMESPACE,
+    registry=REGISTRY,
+)
+RUNS_FINISHED = Counter(
+    "runs_finished",
+    "Runs that reached a terminal status, by kind, target id and status.",
+    ["kind", "target_id", "status"],
+    namespace=NAMESPACE,
+    registry=REGISTRY,
+)
+RUN_DURATION = Histogram(
+    "run_duration_seconds",
+    "Wall time of finished runs, by kind and terminal status.",
+    ["kind", "status"],
+    namespace=NAMESPACE,
+    registry=REGISTRY,
+    buckets=RUN_BUCKETS,
+)
+LLM_DURATION = Histogram(
+    "llm_request_duration_seconds",
+    "Time of one LLM provider request (including retries), by provider and model.",
+    ["provider", "model"],
+    namespace=NAMESPACE,
+    registry=REGISTRY,
+    buckets=LLM_BUCKETS,
+)
+LLM_TOKENS = Counter(
+    "llm_tokens",
+    "Tokens exchanged with LLM providers, by provider, model and direction (input/output).",
+    ["provider", "model", "direction"],
+    namespace=NAMESPACE,
+    registry=REGISTRY,
+)
+LLM_COST = Counter(
+    "llm_cost_usd",
+    "Cost of LLM requests in US dollars (from the price table), by provider and model.",
+    ["provider", "model"],
+    namespace=NAMESPACE,
+    registry=REGISTRY,
+)
+TOOL_CALLS = Counter(
+    "tool_calls",
+    "Tool calls requested by models, by tool name and outcome.",
+    ["tool", "outcome"],
+    namespace=NAMESPACE,
+    registry=REGISTRY,
+)
+RUNS_ACTIVE = Gauge(
+    "runs_active",
+    "Runs executing right now in this process.",
+    namespace=NAMESPACE,
+    registry=REGISTRY,
+)
+RUNS_QUEUED = Gauge(
+    "runs_queued",
+    "Runs waiting for an execution slot or a worker.",
+    namespace=NAMESPACE,
+    registry=REGISTRY,
+)
+
+
+def _enum(value: str, allowed: frozenset[str]) -> str:
+    return value if value in allowed else OTHER
+
+
+def _name(value: object) -> str:
+    """A bounded label for a configured name (model, provider, tool): safe chars, clamped."""
+    text = _NAME_CHARS.sub("_", str(value).strip())[:_MAX_LABEL]
+    return text or "unknown"
+
+
+def _id(value: uuid.UUID | str) -> str:
+    """A target id label: a canonical UUID, or `other` for anything that is not one."""
+    try:
+        return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+    except ValueError:
+        return OTHER
+
+
+def http_request(*, method: str, route: str, status: int, duration_s: float) -> None:
+    """Record one served HTTP request (`route` is a template such as `/api/agents/{agent_id}`)."""
+    verb = _enum(method.upper(), HTTP_METHODS)
+    HTTP_REQUESTS.labels(verb, route, str(status)).inc()
+    HTTP_DURATION.labels(verb, route).observe(max(duration_s, 0.0))
+
+
+def run_started(*, kind: str, target_id: uuid.UUID | str) -> None:
+    """A run began executing (call once, when it leaves the queue)."""
+    RUNS_STARTED.labels(_enum(kind, RUN_KINDS), _id(target_id)).inc()
+
+
+def run_finished(*, kind: str, target_id: uuid.UUID | str, status: str, duration_s: float) -> None:
+    """A run reached a terminal status after `duration_s` seconds of execution."""
+    kind_label, status_label = _enum(kind, RUN_KINDS), _enum(status, RUN_STATUSES)
+    RUNS_FINISHED.labels(kind_label, _id(target_id), status_label).inc()
+    RUN_DURATION.labels(kind_label, status_label).observe(max(duration_s, 0.0))
+
+
+def llm_request(
+    *,
+    provider: str,
+    model: str,
+    duration_s: float,
+    input_tokens: int = 0,
+    output_tokens: int = 0,
+    cost_usd: float | Decimal = 0.0,
+) -> None:
+    """One provider call: its duration, the tokens it used and what it cost."""
+    provider_label, model_label = _name(provider), _name(model)
+    LLM_DURATION.labels(provider_label, model_label).observe(max(duration_s, 0.0))
+    if input_tokens > 0:
+        LLM_TOKENS.labels(provider_label, model_label, "input").inc(input_tokens)
+    if output_tokens > 0:
+        LLM_TOKENS.labels(provider_label, model_label, "output").inc(output_tokens)
+    if cost_usd > 0:
+        LLM_COST.labels(provider_label, model_label).inc(float(cost_usd))
+
+
+def tool_call(*, tool: str, outcome: str) -> None:
+    """A tool call a model asked for; a name outside the registry must say `unknown_tool`."""
+    outcome_label = _enum(outcome, TOOL_OUTCOMES)
+    tool_label = "unknown" if outcome_label == "unknown_tool" else _name(tool)
+    TOOL_CALLS.labels(tool_label, outcome_label).inc()
+
+
+def set_runs_active(count: int) -> None:
+    """Runs executing now (set from the executor's own bookkeeping)."""
+    RUNS_ACTIVE.set(max(count, 0))
+
+
+def set_runs_queued(count: int) -> None:
+    """Runs waiting to execute (in-process queue length or the Redis queue depth)."""
+    RUNS_QUEUED.set(max(count, 0))
+
+
+def exposition() -> tuple[bytes, str]:
+    """The registry in Prometheus text format, and its content type."""
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

@@ -1,0 +1,191 @@
+"""Signing up, signing in, and rotating or revoking refresh tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from agentplatform.core.config import get_settings
+from agentplatform.core.errors import PermissionDenied, Unauthenticated
+from agentplatform.core.security import (
+    burn_password_check,
+    create_access_token,
+    hash_secret,
+    new_secret,
+    verify_password,
+)
+from agentplatform.models import RefreshToken, User
+from agentplatform.models.common import utcnow
+from agentplatform.models.workspace import UserPublic, UserRegister
+from agentplatform.services.accounts import create_account
+from agentplatform.services.login_throttle import get_throttle
+
+REFRESH_PREFIX = "rt"
+BAD_CREDENTIALS = "Incorrect email or password."
+BAD_REFRESH = "This session is invalid or has expired: sign in again."
+REUSED_REFRESH = (
+    "This refresh token was already used, so every session started from it has been "
+    "signed out for safety: sign in again."
+)
+SIGNUP_CLOSED = "Sign-up is closed on this server: ask an administrator to create your account."
+
+
+class TokensPublic(BaseModel):
+    """A signed-in session: a short-lived access token and a rotating refresh token."""
+
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    refresh_expires_in: int
+    user: UserPublic
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _issue(
+    session: AsyncSession, user: User, family_id: uuid.UUID | None = None
+) -> TokensPublic:
+    """A new access token and refresh token (in `family_id`, or a new family); commits."""
+    settings = get_settings()
+    refresh = new_secret(REFRESH_PREFIX)
+    lifetime = timedelta(days=settings.refresh_token_days)
+    session.add(
+        RefreshToken(
+            user_id=user.id,
+            token_hash=hash_secret(refresh),
+            family_id=family_id or uuid.uuid4(),
+            expires_at=utcnow() + lifetime,
+        )
+    )
+    await session.commit()
+    return TokensPublic(
+        access_token=create_access_token(subject=str(user.id)),
+        refresh_token=refresh,
+        expires_in=settings.access_token_minutes * 60,
+        refresh_expires_in=int(lifetime.total_seconds()),
+        user=UserPublic.model_validate(user, from_attributes=True),
+    )
+
+
+async def register(*, session: AsyncSession, data: UserRegister) -> TokensPublic:
+    """Create an account (with its own workspace) and sign it in; 403 when sign-up is closed."""
+    if not get_settings().allow_signup:
+        raise PermissionDenied(SIGNUP_CLOSED)
+    user = await create_account(
+        session=session,
+        email=data.email,
+        password=data.password,
+        full_name=data.full_name,
+        persona=data.persona,
+    )
+    return await _issue(session, user)
+
+
+async def login(
+    *, session: AsyncSession, email: str, password: str, client_address: str
+) -> TokensPublic:
+    """Tokens for valid credentials; unknown email and wrong password look the same."""
+    email = email.strip().lower()
+    throttle = get_throttle()
+    await throttle.check(email=email, address=client_address)
+    user = (await session.exec(select(User).where(User.email == email))).first()
+    if user is None:
+        await asyncio.to_thread(burn_password_check, password)
+        valid = False
+    else:
+        valid = await asyncio.to_thread(verify_password, password, user.hashed_password)
+    if user is None or not valid:
+        await throttle.failed(email=email, address=client_address)
+        raise Unauthenticated(BAD_CREDENTIALS)
+    await throttle.succeeded(email=email)
+    if not user.is_active:
+        raise Unauthenticated("This account is disabled: ask an administrator.")
+    return await _issue(session, user)
+
+
+async def _revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
+    await session.exec(
+        update(RefreshToken)
+        .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )
+    await session.commit()
+
+
+async def _was_rotated(session: AsyncSession, token: RefreshToken) -> bool:
+    """A later token in the family means this one was exchanged (not merely signed out)."""
+    successor = await session.exec(
+        select(RefreshToken.id).where(
+            RefreshToken.family_id == token.family_id, RefreshToken.created_at > token.created_at
+        )
+    )
+    return successor.first() is not None
+
+
+async def refresh(*, session: AsyncSession, refresh_token: str) -> TokensPublic:
+    """Rotate: revoke the presented token, issue a new one in its family.
+
+    Presenting an already revoked token means it leaked (or was replayed), so the whole
+    family is revoked and everyone holding a token from it must sign in again.
+    """
+    stored = (
+        await session.exec(
+            select(RefreshToken).where(RefreshToken.token_hash == hash_secret(refresh_token))
+        )
+    ).first()
+    if stored is None:
+        raise Unauthenticated(BAD_REFRESH)
+    if stored.revoked_at is not None:
+        rotated = await _was_rotated(session, stored)
+        await _revoke_family(session, stored.family_id)
+        raise Unauthenticated(REUSED_REFRESH if rotated else BAD_REFRESH)
+    if as_utc(stored.expires_at) <= utcnow():
+        raise Unauthenticated(BAD_REFRESH)
+    # Conditional update: of two concurrent refreshes with one token, only one wins.
+    result = await session.exec(
+        update(RefreshToken)
+        .where(col(RefreshToken.id) == stored.id, col(RefreshToken.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )
+    if result.rowcount != 1:
+        await session.rollback()
+        await _revoke_family(session, stored.family_id)
+        raise Unauthenticated(REUSED_REFRESH)
+    user = await session.get(User, stored.user_id)
+    if user is None or not user.is_active:
+        await session.commit()
+        raise Unauthenticated("This account is no longer active: sign in again.")
+    return await _issue(session, user, stored.family_id)
+
+
+async def logout(*, session: AsyncSession, refresh_token: str) -> None:
+    """Revoke the refresh token (idempotent: an unknown or revoked one is not an error)."""
+    await session.exec(
+        update(RefreshToken)
+        .where(
+            col(RefreshToken.token_hash) == hash_secret(refresh_token),
+            col(RefreshToken.revoked_at).is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
+    await session.commit()
+
+
+async def revoke_all_refresh_tokens(*, session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Sign the user out everywhere (password change); the caller commits."""
+    await session.exec(
+        update(RefreshToken)
+        .where(col(RefreshToken.user_id) == user_id, col(RefreshToken.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )

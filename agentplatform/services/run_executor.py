@@ -1,0 +1,166 @@
+"""Execute one run: claim it, run the agent or team, record every step, set the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col
+
+from agentplatform.core import logging as log_context
+from agentplatform.core.db import session_scope
+from agentplatform.core.errors import AppError, ProviderError
+from agentplatform.engine.agent_loop import AgentTimeout, run_agent
+from agentplatform.engine.teams import run_team
+from agentplatform.models.common import utcnow
+from agentplatform.models.run import Run
+from agentplatform.services import run_telemetry
+from agentplatform.services.run_events import get_notifier, publish
+from agentplatform.services.run_lease import INTERRUPTED, WatchOutcome, claim_run, watch_run
+from agentplatform.services.run_recorder import RunRecorder
+from agentplatform.services.run_specs import (
+    build_agent_specs,
+    build_team_spec,
+    cost_function,
+    price_table,
+    tool_registry,
+)
+
+log = logging.getLogger(__name__)
+
+CANCELLED_TEXT = "Run cancelled on request."
+LEASE_LOST = "interrupted: this run's lease expired while it was executing"
+
+
+@dataclass
+class Outcome:
+    """How a run ended."""
+
+    status: str
+    stopped_reason: str | None = None
+    output: str | None = None
+    error: str | None = None
+    turns: dict[str, int] | None = None
+
+
+async def _execute(run: Run, recorder: RunRecorder) -> Outcome:
+    """Build the specs from the snapshot and run them through the engine."""
+    config = run.config
+    async with session_scope() as session:
+        agents = await build_agent_specs(session, run.workspace_id, config)
+        cost_fn = cost_function(await price_table(session, run.workspace_id))
+    registry = tool_registry()
+    if config["kind"] == "agent":
+        spec = agents[config["agent"]["id"]]
+        result = await run_agent(spec, run.input, registry=registry, sink=recorder, cost_fn=cost_fn)
+        return Outcome("succeeded", result.stopped_reason, result.output)
+    team = build_team_spec(config, agents)
+    outcome = await run_team(team, run.input, registry=registry, sink=recorder, cost_fn=cost_fn)
+    turns = {agent_id: totals.turns for agent_id, totals in outcome.per_agent.items()}
+    return Outcome("succeeded", outcome.stopped_reason, outcome.output, turns=turns)
+
+
+def _failure(exc: BaseException, run: Run) -> Outcome:
+    """The outcome of an engine error; its text names provider, model and cause."""
+    if isinstance(exc, AgentTimeout):
+        return Outcome("timed_out", "agent_timeout", error=exc.message)
+    if isinstance(exc, ProviderError):
+        return Outcome("failed", "provider_error", error=exc.message)
+    if isinstance(exc, AppError):
+        return Outcome("failed", "error", error=exc.message)
+    log.exception("run %s failed unexpectedly", run.id, exc_info=exc)
+    return Outcome("failed", "error", error=f"internal error: {type(exc).__name__}: {exc}")
+
+
+async def _finish(
+    run: Run, worker_id: str, recorder: RunRecorder, outcome: Outcome, started: float
+) -> bool:
+    """Write the final status and totals, if this worker still owns the run."""
+    await recorder.flush()
+    values: dict[str, Any] = {
+        "status": outcome.status,
+        "stopped_reason": outcome.stopped_reason,
+        "output": outcome.output,
+        "error": outcome.error,
+        "input_tokens": recorder.input_tokens,
+        "output_tokens": recorder.output_tokens,
+        "cost_usd": recorder.cost_usd,
+        "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+        "per_agent": recorder.per_agent_json(outcome.turns),
+        "finished_at": utcnow(),
+        "lease_expires_at": None,
+    }
+    statement = (
+        update(Run)
+        .where(col(Run.id) == run.id, col(Run.worker_id) == worker_id, col(Run.status) == "running")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    async with session_scope() as session:
+        result = await session.exec(statement)
+        await session.commit()
+    await publish(run.id, "status")
+    return result.rowcount == 1
+
+
+async def _load(run_id: uuid.UUID) -> Run:
+    async with session_scope() as session:
+        run = await session.get(Run, run_id)
+    assert run is not None
+    return run
+
+
+async def execute_run(run_id: uuid.UUID, worker_id: str) -> bool:
+    """Claim and execute one queued run; False if another worker claimed it (or it was
+    cancelled while queued). Cancelling this coroutine (shutdown) fails the run as
+    interrupted before the cancellation propagates."""
+    if not await claim_run(run_id, worker_id):
+        return False
+    token = log_context.run_id.set(str(run_id))
+    started = time.perf_counter()
+    notifier = get_notifier()
+    recorder = RunRecorder(run_id, notifier)
+    watch = WatchOutcome()
+    shutting_down = False
+    try:
+        await publish(run_id, "status")
+        run = await _load(run_id)
+        recorder.observe = run_telemetry.step_observer(run)
+        run_telemetry.run_started(run)
+        work = asyncio.ensure_future(_execute(run, recorder))
+        watcher = asyncio.ensure_future(watch_run(run_id, worker_id, work, watch, notifier))
+        try:
+            outcome = await work
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            shutting_down = task is not None and task.cancelling() > 0
+            if shutting_down:
+                outcome = Outcome("failed", "interrupted", error=INTERRUPTED)
+            elif watch.cancelled:
+                outcome = Outcome("cancelled", "cancelled")
+            else:
+                outcome = Outcome("failed", "interrupted", error=LEASE_LOST)
+        except Exception as exc:
+            outcome = _failure(exc, run)
+        finally:
+            watcher.cancel()
+        if outcome.status == "cancelled":
+            await recorder.write(kind="error", content=CANCELLED_TEXT)
+        await _finish(run, worker_id, recorder, outcome, started)
+        run_telemetry.run_finished(
+            run,
+            status=outcome.status,
+            error=outcome.error,
+            duration_s=time.perf_counter() - started,
+        )
+        log.info("run %s %s (%s)", run_id, outcome.status, outcome.stopped_reason)
+    finally:
+        log_context.run_id.reset(token)
+    if shutting_down:
+        raise asyncio.CancelledError
+    return True

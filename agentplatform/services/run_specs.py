@@ -1,0 +1,104 @@
+"""Turn a run's config snapshot into the engine's specs: providers (keys decrypted here,
+in memory only), the workspace's price table, and the tool registry."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from agentplatform.core.config import get_settings
+from agentplatform.engine.agent_loop import AgentSpec, CostFn
+from agentplatform.engine.budget import Termination
+from agentplatform.engine.providers.base import Provider, Usage
+from agentplatform.engine.providers.factory import build_provider
+from agentplatform.engine.providers.pricing import DEFAULT_PRICES, cost_usd
+from agentplatform.engine.providers.pricing import ModelPrice as Price
+from agentplatform.engine.strategies.common import TeamSpec
+from agentplatform.engine.tools.registry import ToolRegistry
+from agentplatform.models import ModelPrice
+from agentplatform.services.providers import provider_secret
+
+
+async def price_table(session: AsyncSession, workspace_id: uuid.UUID) -> Mapping[str, Price]:
+    """The default prices overlaid with the workspace's own (admins edit those)."""
+    rows = (
+        await session.exec(select(ModelPrice).where(ModelPrice.workspace_id == workspace_id))
+    ).all()
+    custom = {row.model: Price(row.input_per_mtok, row.output_per_mtok) for row in rows}
+    return {**DEFAULT_PRICES, **custom}
+
+
+def cost_function(table: Mapping[str, Price]) -> CostFn:
+    """Cost of one call from the run's price table (unknown models cost 0.0)."""
+
+    def cost(model: str, usage: Usage) -> float:
+        return cost_usd(model, usage, table)
+
+    return cost
+
+
+async def _provider(
+    session: AsyncSession, workspace_id: uuid.UUID, agent: Mapping[str, Any]
+) -> Provider:
+    """The agent's provider as snapshotted, with its current (decrypted) API key."""
+    provider_id = agent.get("provider_id")
+    kind = str(agent.get("provider_kind") or "offline")
+    model = str(agent.get("model") or "")
+    if provider_id is None or kind == "offline":
+        return build_provider("offline", model=model)
+    row, api_key = await provider_secret(
+        session=session, workspace_id=workspace_id, provider_id=uuid.UUID(str(provider_id))
+    )
+    base_url = agent.get("base_url") or row.base_url
+    return build_provider(kind, model=model, base_url=base_url, api_key=api_key, name=row.name)
+
+
+async def build_agent_specs(
+    session: AsyncSession, workspace_id: uuid.UUID, config: Mapping[str, Any]
+) -> dict[str, AgentSpec]:
+    """Every agent of the snapshot as an AgentSpec, by agent id."""
+    specs: dict[str, AgentSpec] = {}
+    for agent_id, agent in config["agents"].items():
+        specs[agent_id] = AgentSpec(
+            id=agent_id,
+            name=agent["name"],
+            provider=await _provider(session, workspace_id, agent),
+            model=agent["model"],
+            instructions=agent.get("instructions") or "",
+            tools=list(agent.get("tools") or []),
+            temperature=agent.get("temperature"),
+            max_tokens=agent.get("max_tokens"),
+            max_iterations=int(agent.get("max_iterations") or 5),
+            timeout_s=agent.get("timeout_s"),
+            description=agent.get("description") or "",
+        )
+    return specs
+
+
+def build_team_spec(config: Mapping[str, Any], agents: Mapping[str, AgentSpec]) -> TeamSpec:
+    """The team of the snapshot; the selector also aggregates parallel answers."""
+    team = config["team"]
+    term = team.get("termination") or {}
+    selector_id = team.get("selector_agent_id")
+    return TeamSpec(
+        name=team["name"],
+        strategy=team["strategy"],
+        members=[agents[i] for i in team["member_ids"]],
+        selector=agents[selector_id] if selector_id else None,
+        termination=Termination(
+            max_turns=int(term.get("max_turns") or 10),
+            stop_phrase=term.get("stop_phrase"),
+            max_tokens=term.get("max_total_tokens"),
+            max_cost_usd=term.get("max_cost_usd"),
+            max_seconds=term.get("max_seconds"),
+        ),
+    )
+
+
+def tool_registry() -> ToolRegistry:
+    """The built-in tools, with the http_get host allow-list from Settings."""
+    return ToolRegistry(http_allowed_hosts=get_settings().http_allowed_hosts)

@@ -1,0 +1,58 @@
+"""What a run tells Prometheus and Sentry: runs started/finished, LLM calls, tokens, tools."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from agentplatform.engine.events import StepEvent
+from agentplatform.models import Run
+from agentplatform.observability import metrics
+from agentplatform.observability.sentry import capture_run_failure
+
+
+def _target(run: Run) -> str:
+    return str(run.agent_id or run.team_id or "other")
+
+
+def _provider_kinds(config: dict[str, Any]) -> dict[str, str]:
+    """Agent id → provider kind, from the run's configuration snapshot."""
+    agents = config.get("agents") or {}
+    return {
+        str(agent_id): str(spec.get("provider_kind", "other")) for agent_id, spec in agents.items()
+    }
+
+
+def step_observer(run: Run) -> Callable[[StepEvent], None]:
+    """Counts each model call (on the step that carries its usage) and each tool result."""
+    kinds = _provider_kinds(run.config or {})
+
+    def observe(event: StepEvent) -> None:
+        if event.kind == "tool_result" and event.tool_name:
+            metrics.tool_call(tool=event.tool_name, outcome="error" if event.is_error else "ok")
+        elif event.model and (event.input_tokens or event.output_tokens):
+            metrics.llm_request(
+                provider=kinds.get(str(event.agent_id), "other"),
+                model=event.model,
+                duration_s=event.latency_ms / 1000,
+                input_tokens=event.input_tokens,
+                output_tokens=event.output_tokens,
+                cost_usd=event.cost_usd,
+            )
+
+    return observe
+
+
+def run_started(run: Run) -> None:
+    metrics.run_started(kind=run.kind, target_id=_target(run))
+
+
+def run_finished(run: Run, *, status: str, error: str | None, duration_s: float) -> None:
+    """Count the outcome; a failed run also goes to Sentry (when configured)."""
+    metrics.run_finished(
+        kind=run.kind, target_id=_target(run), status=status, duration_s=duration_s
+    )
+    if status == "failed":
+        capture_run_failure(
+            run.id, RuntimeError(error or "run failed"), kind=run.kind, target_id=_target(run)
+        )

@@ -1,0 +1,1 @@
+"""The Reflex UI: state per feature, stateless components, views, thin pages."""

@@ -1,0 +1,1 @@
+"""Stateless UI pieces: cards, panels, fields; no state of their own."""

@@ -1,0 +1,1 @@
+"""Reflex state: one small class per feature."""

@@ -1,0 +1,1 @@
+"""Blocks bound to one state each, composed by pages."""

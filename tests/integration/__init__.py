@@ -1,0 +1,1 @@
+"""Tests across several real processes (API replicas, workers) sharing PostgreSQL and Redis."""

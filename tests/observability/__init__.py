@@ -1,0 +1,1 @@
+"""Tests of metrics, error reporting and log hygiene."""

@@ -1,0 +1,1 @@
+"""UI tests that need no browser: components render to the expected JavaScript."""
