@@ -101,12 +101,15 @@ def _truncate_all() -> None:
 
 @pytest.fixture(autouse=True)
 async def clean_database(migrated_database: str) -> AsyncIterator[None]:
-    """Every test starts with empty tables and fresh connections."""
+    """Every test starts with empty tables, an empty cache and fresh connections."""
+    from agentplatform.core.cache import set_cache
     from agentplatform.core.db import dispose_engine
 
     _truncate_all()
+    set_cache(None)
     yield
     await dispose_engine()
+    set_cache(None)
 
 
 @pytest.fixture(autouse=True)

@@ -60,6 +60,15 @@ def before_breadcrumb(crumb: dict[str, Any], _hint: dict[str, Any]) -> dict[str,
     return cleaned
 
 
+def browser_reporting(settings: Settings) -> dict[str, str]:
+    """What the browser SDK is started with (an empty DSN leaves it off)."""
+    return {
+        "dsn": settings.sentry_dsn,
+        "environment": settings.environment.value,
+        "release": _release(),
+    }
+
+
 def init_sentry(settings: Settings) -> bool:
     """Start the Sentry SDK when SENTRY_DSN is set; return whether reporting is on."""
     if not settings.sentry_dsn:

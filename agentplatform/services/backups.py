@@ -16,9 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
+from redis.exceptions import RedisError
 from sqlalchemy import inspect, text
 
 from agentplatform.core import migrations
+from agentplatform.core.cache import clear_cache
 from agentplatform.core.config import get_settings
 from agentplatform.core.db import make_sync_engine
 from agentplatform.core.errors import BackupError
@@ -239,5 +241,15 @@ async def verify_backup(*, path: Path, database_url: str | None = None) -> Backu
 
 
 async def restore_backup(*, path: Path, database_url: str | None = None) -> BackupManifest:
-    """Verify, then replace all data with the backup's and migrate it to this version's head."""
-    return await asyncio.to_thread(_restore, path, database_url or get_settings().database_url)
+    """Verify, then replace all data with the backup's and migrate it to this version's head;
+    then forget every cached read of the old data."""
+    manifest = await asyncio.to_thread(_restore, path, database_url or get_settings().database_url)
+    try:
+        await clear_cache()
+    except (RedisError, OSError) as error:
+        logger.warning(
+            "restored, but the Redis cache could not be cleared (%s): cached prompt "
+            "resolutions and dashboard figures of the old data expire within 5 minutes",
+            error,
+        )
+    return manifest

@@ -38,6 +38,7 @@ from agentplatform.services.prompts import (
     find_version,
     label_map,
     load_prompt,
+    prompt_changed,
     to_public,
     touch,
 )
@@ -122,6 +123,7 @@ async def create_version(
         after={"number": number, "commit_message": version.commit_message},
     )
     await session.commit()
+    await prompt_changed(prompt.id)  # `latest` moved
     return public
 
 
@@ -175,6 +177,7 @@ async def move_label(
     )
     public = await to_public(session, prompt)
     await session.commit()
+    await prompt_changed(prompt.id)
     return public
 
 
@@ -216,6 +219,7 @@ async def delete_label(
     )
     public = await to_public(session, prompt)
     await session.commit()
+    await prompt_changed(prompt.id)
     return public
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agentplatform.core import cache
 from agentplatform.core.errors import Conflict, NotFound, ValidationFailed
 from agentplatform.models import Agent, Prompt, PromptLabel, PromptVersion
 from agentplatform.models.common import utcnow
@@ -27,8 +29,10 @@ from agentplatform.services.pagination import (
 )
 from agentplatform.services.permissions import Actor, require
 from agentplatform.services.prompt_render import checked_version_fields
+from agentplatform.services.run_metrics import runs_changed
 
 LATEST = "latest"
+RESOLUTION_CACHE_TTL_S = 300.0
 
 
 async def load_prompt(
@@ -185,6 +189,7 @@ async def update_prompt(
         after=public,
     )
     await commit_unique(session, "prompt", prompt.name)
+    await runs_changed(actor.workspace_id)  # the dashboard names prompt versions
     return public
 
 
@@ -218,6 +223,8 @@ async def delete_prompt(
     await session.exec(delete(PromptVersion).where(col(PromptVersion.prompt_id) == prompt.id))
     await session.delete(prompt)
     await session.commit()
+    await prompt_changed(prompt.id)
+    await runs_changed(actor.workspace_id)
 
 
 async def find_version(
@@ -245,6 +252,22 @@ async def find_version(
     return found
 
 
+def _resolution_scope(prompt_id: uuid.UUID) -> str:
+    return f"prompt:{prompt_id}"
+
+
+async def prompt_changed(prompt_id: uuid.UUID) -> None:
+    """A version, label or the prompt itself changed: forget its cached resolutions."""
+    await cache.invalidate(_resolution_scope(prompt_id))
+
+
+def _decode_resolution(raw: bytes) -> tuple[int, str]:
+    number, template = json.loads(raw)
+    if not isinstance(number, int) or not isinstance(template, str):
+        raise ValueError("not a prompt resolution")
+    return number, template
+
+
 async def resolve_prompt(
     *,
     session: AsyncSession,
@@ -253,9 +276,22 @@ async def resolve_prompt(
     label: str | None = None,
     version: int | None = None,
 ) -> tuple[int, str]:
-    """For the engine at run start: (version number, template) by version, label or latest."""
+    """For the engine at run start: (version number, template) by version, label or latest.
+
+    Cached (every run start reads it); writes to the prompt call `prompt_changed`."""
     if label is not None and version is not None:
         raise ValidationFailed("Reference a prompt version by label or by number, not both.")
-    prompt = await load_prompt(session, workspace_id, prompt_id)
-    found = await find_version(session, prompt, label=label, version=version)
-    return found.number, found.template
+
+    async def load() -> tuple[int, str]:
+        prompt = await load_prompt(session, workspace_id, prompt_id)
+        found = await find_version(session, prompt, label=label, version=version)
+        return found.number, found.template
+
+    return await cache.cached(
+        _resolution_scope(prompt_id),
+        f"{workspace_id}:{label or ''}:{version or ''}",
+        ttl_s=RESOLUTION_CACHE_TTL_S,
+        load=load,
+        encode=lambda resolved: json.dumps(list(resolved)).encode(),
+        decode=_decode_resolution,
+    )

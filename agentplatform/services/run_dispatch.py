@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from agentplatform.core.config import get_settings
 from agentplatform.core.db import session_scope
 from agentplatform.models.run import Run
+from agentplatform.observability import metrics
 from agentplatform.services.run_executor import execute_run
 from agentplatform.services.run_lease import reap_expired_leases
 
@@ -67,6 +68,7 @@ class EmbeddedDispatcher:
         self._semaphore: asyncio.Semaphore | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._reaper: asyncio.Task[None] | None = None
+        self._waiting = 0
 
     def _bind(self) -> asyncio.Semaphore:
         """State belongs to the running loop (a new loop, e.g. in tests, starts afresh)."""
@@ -76,7 +78,13 @@ class EmbeddedDispatcher:
             self._semaphore = asyncio.Semaphore(self.concurrency)
             self._tasks = set()
             self._reaper = None
+            self._set_waiting(0)
         return self._semaphore
+
+    def _set_waiting(self, count: int) -> None:
+        """Runs submitted here and waiting for a slot (the `runs_queued` gauge)."""
+        self._waiting = count
+        metrics.set_runs_queued(count)
 
     @property
     def running(self) -> bool:
@@ -85,17 +93,23 @@ class EmbeddedDispatcher:
     async def submit(self, run_id: uuid.UUID) -> None:
         semaphore = self._bind()
         task = asyncio.create_task(self._execute(semaphore, run_id), name=f"run:{run_id}")
+        self._set_waiting(self._waiting + 1)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _execute(self, semaphore: asyncio.Semaphore, run_id: uuid.UUID) -> None:
-        async with semaphore:
-            try:
-                await execute_run(run_id, self.worker_id)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # one run's crash must not take the dispatcher down
-                log.exception("run %s: the executor crashed", run_id)
+        try:
+            await semaphore.acquire()
+        finally:
+            self._set_waiting(self._waiting - 1)
+        try:
+            await execute_run(run_id, self.worker_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # one run's crash must not take the dispatcher down
+            log.exception("run %s: the executor crashed", run_id)
+        finally:
+            semaphore.release()
 
     async def start(self) -> bool:
         self._bind()

@@ -22,6 +22,7 @@ from agentplatform.models.run import Run
 from agentplatform.services import run_telemetry
 from agentplatform.services.run_events import get_notifier, publish
 from agentplatform.services.run_lease import INTERRUPTED, WatchOutcome, claim_run, watch_run
+from agentplatform.services.run_metrics import runs_changed
 from agentplatform.services.run_recorder import RunRecorder
 from agentplatform.services.run_specs import (
     build_agent_specs,
@@ -104,6 +105,7 @@ async def _finish(
     async with session_scope() as session:
         result = await session.exec(statement)
         await session.commit()
+    await runs_changed(run.workspace_id)
     await publish(run.id, "status")
     return result.rowcount == 1
 
@@ -121,6 +123,7 @@ async def execute_run(run_id: uuid.UUID, worker_id: str) -> bool:
     interrupted before the cancellation propagates."""
     if not await claim_run(run_id, worker_id):
         return False
+    run_telemetry.execution_began()
     token = log_context.run_id.set(str(run_id))
     started = time.perf_counter()
     notifier = get_notifier()
@@ -161,6 +164,7 @@ async def execute_run(run_id: uuid.UUID, worker_id: str) -> bool:
         log.info("run %s %s (%s)", run_id, outcome.status, outcome.stopped_reason)
     finally:
         log_context.run_id.reset(token)
+        run_telemetry.execution_ended()
     if shutting_down:
         raise asyncio.CancelledError
     return True

@@ -19,6 +19,7 @@ from agentplatform.core.db import session_scope
 from agentplatform.models.common import utcnow
 from agentplatform.models.run import Run, RunStep
 from agentplatform.services.run_events import RunNotifier, publish
+from agentplatform.services.run_metrics import runs_changed
 
 log = logging.getLogger(__name__)
 
@@ -123,9 +124,10 @@ async def reap_expired_leases() -> list[uuid.UUID]:
     now = utcnow()
     expired = (col(Run.status) == "running", col(Run.lease_expires_at) < now)
     async with session_scope() as session:
-        candidates = list((await session.exec(select(Run.id).where(*expired))).all())
+        query = select(Run.id, Run.workspace_id).where(*expired)
+        candidates = list((await session.exec(query)).all())
     reaped: list[uuid.UUID] = []
-    for run_id in candidates:
+    for run_id, workspace_id in candidates:
         statement = (
             update(Run)
             .where(col(Run.id) == run_id, *expired)
@@ -142,6 +144,7 @@ async def reap_expired_leases() -> list[uuid.UUID]:
             result = await session.exec(statement)
             await session.commit()
         if result.rowcount == 1:
+            await runs_changed(workspace_id)
             await _add_final_step(run_id, INTERRUPTED)
             reaped.append(run_id)
             log.warning("run %s: %s (lease expired)", run_id, INTERRUPTED)

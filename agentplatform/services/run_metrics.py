@@ -2,7 +2,8 @@
 
 Percentiles are not portable SQL (SQLite has none), so the needed columns of the runs in
 the range are pulled and aggregated here. That is fine up to a few hundred thousand runs
-per range; the range is capped at MAX_RANGE_DAYS to keep it bounded.
+per range; the range is capped at MAX_RANGE_DAYS to keep it bounded. Summaries are cached
+per workspace (core.cache); every write that changes a run's figures calls `runs_changed`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agentplatform.core import cache
 from agentplatform.core.errors import ValidationFailed
 from agentplatform.models import Prompt, Run
 from agentplatform.models.common import utcnow
@@ -36,6 +38,16 @@ from agentplatform.services.run_queries import as_utc
 DEFAULT_RANGE = timedelta(days=7)
 MAX_RANGE_DAYS = 366
 _LATENCY_STATUSES = frozenset({"succeeded", "failed", "timed_out"})
+SUMMARY_CACHE_TTL_S = 60.0
+
+
+def _scope(workspace_id: uuid.UUID) -> str:
+    return f"runs:{workspace_id}"
+
+
+async def runs_changed(workspace_id: uuid.UUID) -> None:
+    """A run of the workspace was created, finished or renamed something it reports on."""
+    await cache.invalidate(_scope(workspace_id))
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -86,8 +98,10 @@ class _Bucket:
 
 
 def _range(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
+    """The range asked for; an open start is the default range back from the current
+    minute (so that repeated dashboard reads share one cache entry)."""
     end = as_utc(until) or utcnow()
-    start = as_utc(since) or end - DEFAULT_RANGE
+    start = as_utc(since) or end.replace(second=0, microsecond=0) - DEFAULT_RANGE
     if start >= end:
         raise ValidationFailed("since must be before until.")
     if end - start > timedelta(days=MAX_RANGE_DAYS):
@@ -113,12 +127,28 @@ async def metrics_summary(
     """Counts, success rate, p50/p95 latency, tokens and cost of runs created in the range."""
     require(actor, "metrics.read")
     start, end = _range(since, until)
+    open_ended = until is None  # "until now": valid until the next run write
+    key = f"{start.isoformat()}:{'now' if open_ended else end.isoformat()}"
+    return await cache.cached(
+        _scope(actor.workspace_id),
+        key,
+        ttl_s=SUMMARY_CACHE_TTL_S,
+        load=lambda: _summarise(session, actor.workspace_id, start, end),
+        encode=lambda summary: summary.model_dump_json().encode(),
+        decode=MetricsSummary.model_validate_json,
+    )
+
+
+async def _summarise(
+    session: AsyncSession, workspace_id: uuid.UUID, start: datetime, end: datetime
+) -> MetricsSummary:
+    """Aggregate the runs of one workspace created in [start, end)."""
     columns = (
         Run.status, Run.created_at, Run.latency_ms, Run.input_tokens, Run.output_tokens,
         Run.cost_usd, Run.kind, Run.agent_id, Run.team_id, Run.target_name, Run.prompt_versions,
     )  # fmt: skip
     query = select_columns(*(col(c) for c in columns)).where(
-        col(Run.workspace_id) == actor.workspace_id,
+        col(Run.workspace_id) == workspace_id,
         col(Run.created_at) >= start,
         col(Run.created_at) < end,
     )
@@ -164,4 +194,4 @@ async def metrics_summary(
     )
 
 
-__all__ = ["RunMetrics", "metrics_summary", "percentile"]
+__all__ = ["RunMetrics", "metrics_summary", "percentile", "runs_changed"]

@@ -32,6 +32,7 @@ from agentplatform.core.config import get_settings
 from agentplatform.core.db import session_scope
 from agentplatform.models.common import utcnow
 from agentplatform.models.run import Run
+from agentplatform.observability import metrics
 from agentplatform.services.run_dispatch import new_worker_id, reaper_interval_s
 from agentplatform.services.run_executor import execute_run
 from agentplatform.services.run_lease import reap_expired_leases
@@ -280,6 +281,8 @@ class RedisDispatcher:
         except Exception:  # the database may be briefly away; try again next round
             log.exception("lease reaper failed")
         try:
+            broker = self.broker()
+            metrics.set_runs_queued(await broker.redis.llen(broker.queue_name))  # type: ignore[misc]
             if self.consume:
                 await self._announce()
             if time.monotonic() >= self._next_sweep:

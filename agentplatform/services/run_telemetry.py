@@ -43,6 +43,22 @@ def step_observer(run: Run) -> Callable[[StepEvent], None]:
     return observe
 
 
+_executing = 0
+
+
+def execution_began() -> None:
+    """A run was claimed by this process (the `runs_active` gauge)."""
+    global _executing
+    _executing += 1
+    metrics.set_runs_active(_executing)
+
+
+def execution_ended() -> None:
+    global _executing
+    _executing = max(_executing - 1, 0)
+    metrics.set_runs_active(_executing)
+
+
 def run_started(run: Run) -> None:
     metrics.run_started(kind=run.kind, target_id=_target(run))
 

@@ -15,6 +15,7 @@ from agentplatform.services import audit
 from agentplatform.services.permissions import Actor, require
 from agentplatform.services.run_dispatch import get_dispatcher
 from agentplatform.services.run_events import publish
+from agentplatform.services.run_metrics import runs_changed
 from agentplatform.services.run_queries import (
     RunFilters,
     get_run,
@@ -50,6 +51,7 @@ async def create_run(
     )
     session.add(run)
     await session.commit()
+    await runs_changed(actor.workspace_id)
     public = run_public(run)
     await get_dispatcher().submit(run.id)
     return public
@@ -96,6 +98,7 @@ async def cancel_run(*, session: AsyncSession, actor: Actor, run_id: uuid.UUID) 
         before={"status": run.status},
     )
     await session.commit()
+    await runs_changed(actor.workspace_id)
     await publish(run_id, "cancel")
     await publish(run_id, "status")
     await session.refresh(run)

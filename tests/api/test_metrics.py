@@ -84,7 +84,8 @@ async def test_summary_defaults_and_checks(api: httpx.AsyncClient) -> None:
     empty = (await api.get("/api/metrics/summary", headers=headers)).json()
     assert empty["runs"] == 0 and empty["success_rate"] is None and empty["per_day"] == []
     until = datetime.fromisoformat(empty["until"])
-    assert until - datetime.fromisoformat(empty["since"]) == timedelta(days=7)
+    since = datetime.fromisoformat(empty["since"])  # 7 days back from the current minute
+    assert since == until.replace(second=0, microsecond=0) - timedelta(days=7)
     backwards = await api.get(
         "/api/metrics/summary",
         params={"since": RANGE["until"], "until": RANGE["since"]},

@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fakes.sentry_ingest import FakeIngest
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "tests" / "e2e" / "screenshots"
 CHROMIUM_ARGS = [
@@ -75,8 +77,19 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
 
 
 @pytest.fixture(scope="session")
-def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
-    """`agentplatform serve` (migrate, seed, build, serve) on a free port with its own data."""
+def sentry_ingest() -> Iterator[FakeIngest]:
+    """Where the served app (backend and browser) reports errors: a fake Sentry on 127.0.0.1."""
+    ingest = FakeIngest()
+    yield ingest
+    ingest.stop()
+
+
+@pytest.fixture(scope="session")
+def served_app(
+    tmp_path_factory: pytest.TempPathFactory, sentry_ingest: FakeIngest
+) -> Iterator[ServedApp]:
+    """`agentplatform serve` (migrate, seed, build, serve) on a free port with its own data,
+    reporting errors to the fake Sentry ingest."""
     work = tmp_path_factory.mktemp("served")
     port = free_port()
     log = work / "serve.log"
@@ -86,6 +99,7 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
         "DATA_DIR": str(work / "data"),
         "DATABASE_URL": f"sqlite:///{work / 'data' / 'app.db'}",
         "LOG_FORMAT": "console",
+        "SENTRY_DSN": sentry_ingest.dsn(),
     }
     # `-m` from ROOT imports this checkout's package, so the build happens in this checkout.
     command = [sys.executable, "-m", "agentplatform.cli", "serve"]

@@ -11,7 +11,15 @@ from prometheus_client.parser import text_string_to_metric_families
 from agentplatform.core.db import session_scope
 from agentplatform.models.run import RunCreate
 from agentplatform.services import runs
-from tests.services.run_support import isolated_runs, make_agent, owner, wait_for
+from agentplatform.services.run_dispatch import EmbeddedDispatcher, set_dispatcher
+from tests.fakes.fake_openai import FakeLLMServer
+from tests.services.run_support import (
+    isolated_runs,
+    make_agent,
+    make_provider,
+    owner,
+    wait_for,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -61,3 +69,31 @@ async def test_an_agent_run_shows_in_metrics(api: httpx.AsyncClient) -> None:
     tool = {"tool": "calculator", "outcome": "ok"}
     tools = "agentplatform_tool_calls_total"
     assert _value(after, tools, **tool) - _value(before, tools, **tool) == 1
+
+
+async def test_active_and_queued_gauges_follow_the_runs(
+    api: httpx.AsyncClient, fake_openai: FakeLLMServer
+) -> None:
+    user, actor = await owner()
+    provider = await make_provider(user.workspace_id, fake_openai.url)
+    agent = await make_agent(user.workspace_id, "slow", provider_id=provider)
+    fake_openai.delay(30)  # the first run hangs on the provider ...
+    dispatcher = EmbeddedDispatcher(concurrency=1)  # ... and holds the only slot
+    set_dispatcher(dispatcher)
+    created = []
+    for text in ("one", "two"):
+        async with session_scope() as session:
+            data = RunCreate(agent_id=agent, input=text)
+            created.append(await runs.create_run(session=session, actor=actor, data=data))
+    await wait_for(created[0].id, {"running"})
+    now = _samples((await api.get("/metrics")).text)
+    assert _value(now, "agentplatform_runs_active") == 1
+    assert _value(now, "agentplatform_runs_queued") == 1
+
+    for run in created:
+        async with session_scope() as session:
+            await runs.cancel_run(session=session, actor=actor, run_id=run.id)
+    await dispatcher.wait_idle(timeout=30)
+    after = _samples((await api.get("/metrics")).text)
+    assert _value(after, "agentplatform_runs_active") == 0
+    assert _value(after, "agentplatform_runs_queued") == 0

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import gzip
 import json
-import threading
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import httpx
 import pytest
@@ -22,69 +17,22 @@ from agentplatform.core import logging as log_context
 from agentplatform.core.config import load_settings
 from agentplatform.observability.sentry import capture_run_failure, init_sentry
 from tests.factories import make_user
+from tests.fakes.sentry_ingest import FakeIngest
 
 SECRET_PASSWORD = "hunter2-very-secret-value"
-
-
-class FakeIngest:
-    """Accepts Sentry envelopes and store requests on 127.0.0.1; keeps every event it got."""
-
-    def __init__(self) -> None:
-        self.raw: list[str] = []
-        self.events: list[dict[str, Any]] = []
-        ingest = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if self.headers.get("Content-Encoding") == "gzip":
-                    body = gzip.decompress(body)
-                ingest.receive(self.path, body.decode())
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def receive(self, path: str, text: str) -> None:
-        self.raw.append(text)
-        if path.endswith("/store/"):
-            self.events.append(json.loads(text))
-            return
-        if not path.endswith("/envelope/"):
-            return
-        lines = text.split("\n")
-        for index, line in enumerate(lines[1:-1], start=1):
-            header = json.loads(line) if line.startswith("{") else {}
-            if header.get("type") in ("event", "transaction") and index + 1 < len(lines):
-                self.events.append(json.loads(lines[index + 1]))
-
-    def wait_for_events(self, count: int = 1, timeout: float = 10) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while len(self.events) < count and time.monotonic() < deadline:
-            sentry_sdk.flush(timeout=1)
-            time.sleep(0.05)
-        return self.events
 
 
 @pytest.fixture
 def ingest() -> Iterator[FakeIngest]:
     server = FakeIngest()
-    server.thread.start()
-    settings = load_settings(sentry_dsn=f"http://public@127.0.0.1:{server.port}/1")
+    settings = load_settings(sentry_dsn=server.dsn())
     assert init_sentry(settings)
     try:
         yield server
     finally:
         sentry_sdk.flush(timeout=2)
         sentry_sdk.init()  # an inactive client: reporting off for the rest of the suite
-        server.server.shutdown()
+        server.stop()
 
 
 @pytest.fixture
@@ -121,7 +69,7 @@ async def test_unhandled_error_is_reported_tagged_and_scrubbed(
     )
     assert response.status_code == 500
 
-    events = ingest.wait_for_events()
+    events = ingest.wait_for_events(flush=lambda: sentry_sdk.flush(timeout=1))
     assert events, "the fake ingest received the error"
     event = next(e for e in events if "exploded" in json.dumps(e))
     tags = event["tags"]
@@ -150,7 +98,7 @@ async def test_capture_run_failure_tags_the_run(ingest: FakeIngest) -> None:
     finally:
         log_context.correlation_id.reset(binding)
     assert event_id
-    events = ingest.wait_for_events()
+    events = ingest.wait_for_events(flush=lambda: sentry_sdk.flush(timeout=1))
     event = next(e for e in events if e.get("event_id") == event_id)
     assert event["tags"]["run_id"] == str(run_id)
     assert event["tags"]["run_kind"] == "team"

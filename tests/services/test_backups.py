@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from agentplatform.cli import main as cli_main
+from agentplatform.core.cache import MemoryBackend, set_cache
 from agentplatform.core.db import dispose_engine, make_sync_engine, session_scope
 from agentplatform.core.errors import BackupError
 from agentplatform.models import AuditEvent, Prompt, PromptVersion
@@ -93,9 +94,13 @@ async def test_round_trip_restores_identical_data(tmp_path: Path) -> None:
     await dispose_engine()
     assert snapshot() != before
 
+    cache = MemoryBackend()  # a cached read of the data the restore replaces
+    set_cache(cache)
+    await cache.set("val:prompt:x:0:latest", b'[2, "after the backup"]', ttl_s=300)
     restored = await backups.restore_backup(path=result.path, database_url=DATABASE_URL)
     assert restored.sha256 == manifest["sha256"]
     assert snapshot() == before
+    assert len(cache) == 0
 
 
 async def test_truncated_backup_is_refused_and_data_untouched(tmp_path: Path) -> None:

@@ -20,8 +20,9 @@ router = APIRouter(prefix="/metrics", tags=["metrics"])
     response_model=MetricsSummary,
     summary="Runs in a time range: counts, success rate, p50/p95 latency, tokens, cost",
     description=(
-        "Over runs created in [since, until) (default: the last 7 days; at most 366 days): "
-        "totals, then the same per UTC day, per agent, per team and per prompt version."
+        "Over runs created in [since, until) (default: the 7 days before the current minute, "
+        "until now; at most 366 days): totals, then the same per UTC day, per agent, per "
+        "team and per prompt version. Summaries are cached and refreshed by every run write."
     ),
     responses=errors_for(401, 403, 404),
 )

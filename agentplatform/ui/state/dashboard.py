@@ -90,7 +90,7 @@ class DashboardState(SessionState):
     async def load(self) -> EventSpec | None:
         self.loading = True
         span = PERIODS.get(self.period, PERIODS["7d"])
-        since = utcnow() - span
+        since = utcnow().replace(second=0, microsecond=0) - span  # one cache entry a minute
         try:
             async with session_scope() as db:
                 actor = await self.actor(db)

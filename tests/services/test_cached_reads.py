@@ -1,0 +1,154 @@
+"""Hot reads are cached and every write that changes them is seen at once, on any replica."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlmodel import col, update
+
+from agentplatform.core.cache import MemoryBackend, RedisBackend, set_cache
+from agentplatform.core.db import session_scope
+from agentplatform.core.errors import NotFound
+from agentplatform.models import PromptLabel, Run
+from agentplatform.models.prompt import PromptVersionCreate
+from agentplatform.models.run import RunCreate
+from agentplatform.services import prompt_versions, runs
+from agentplatform.services.permissions import Actor
+from agentplatform.services.prompts import resolve_prompt
+from agentplatform.services.run_metrics import metrics_summary
+from tests.services import REDIS_URL
+from tests.services.redis_support import closed_port_url, redis_namespace
+from tests.services.run_support import (
+    HoldingDispatcher,
+    isolated_runs,
+    make_agent,
+    make_prompt,
+    owner,
+)
+
+
+@pytest.fixture(autouse=True)
+async def _held_runs() -> AsyncIterator[None]:
+    """Runs stay queued: these tests are about what is read, not about executing."""
+    from agentplatform.services.run_dispatch import set_dispatcher
+
+    async with isolated_runs():
+        set_dispatcher(HoldingDispatcher())
+        yield
+
+
+async def production_of(actor: Actor, prompt_id: uuid.UUID) -> tuple[int, str]:
+    async with session_scope() as session:
+        return await resolve_prompt(
+            session=session, workspace_id=actor.workspace_id, prompt_id=prompt_id,
+            label="production",
+        )  # fmt: skip
+
+
+async def start_run(actor: Actor, agent: uuid.UUID) -> uuid.UUID:
+    async with session_scope() as session:
+        data = RunCreate(agent_id=agent, input="hi")
+        return (await runs.create_run(session=session, actor=actor, data=data)).id
+
+
+async def run_count(actor: Actor) -> int:
+    async with session_scope() as session:
+        return (await metrics_summary(session=session, actor=actor)).runs
+
+
+async def test_label_moves_and_new_versions_are_seen_at_once() -> None:
+    set_cache(MemoryBackend())
+    _user, actor = await owner()
+    prompt = await make_prompt(actor.workspace_id, "greeter", ["v1 text", "v2 text"],
+                               labels={"production": 1})  # fmt: skip
+    assert await production_of(actor, prompt) == (1, "v1 text")
+
+    # A change behind the services' back is not seen: the answer comes from the cache.
+    async with session_scope() as session:
+        await session.exec(update(PromptLabel).where(col(PromptLabel.prompt_id) == prompt)
+                           .values(label="moved-by-hand"))  # fmt: skip
+        await session.commit()
+    assert await production_of(actor, prompt) == (1, "v1 text")
+    async with session_scope() as session:
+        await session.exec(update(PromptLabel).where(col(PromptLabel.prompt_id) == prompt)
+                           .values(label="production"))  # fmt: skip
+        await session.commit()
+
+    async with session_scope() as session:  # deploy v2 through the service
+        await prompt_versions.move_label(
+            session=session, actor=actor, prompt_id=prompt, label="production", number=2
+        )
+    assert await production_of(actor, prompt) == (2, "v2 text")
+
+    async with session_scope() as session:  # `latest` follows a new version
+        await prompt_versions.create_version(
+            session=session, actor=actor, prompt_id=prompt,
+            data=PromptVersionCreate(template="v3 text"),
+        )  # fmt: skip
+        latest = await resolve_prompt(
+            session=session, workspace_id=actor.workspace_id, prompt_id=prompt
+        )
+    assert latest == (3, "v3 text")
+
+
+async def test_another_workspace_never_reads_a_cached_prompt() -> None:
+    set_cache(MemoryBackend())
+    _user, actor = await owner()
+    _other_user, stranger = await owner()
+    prompt = await make_prompt(actor.workspace_id, "private", ["secret"], labels={"production": 1})
+    assert await production_of(actor, prompt) == (1, "secret")
+    with pytest.raises(NotFound):
+        await production_of(stranger, prompt)
+
+
+async def test_dashboard_figures_follow_new_and_cancelled_runs() -> None:
+    set_cache(MemoryBackend())
+    _user, actor = await owner()
+    agent = await make_agent(actor.workspace_id, "a")
+    assert await run_count(actor) == 0
+    async with session_scope() as session:
+        run = await runs.create_run(
+            session=session, actor=actor, data=RunCreate(agent_id=agent, input="hi")
+        )
+    assert await run_count(actor) == 1
+    async with session_scope() as session:
+        await runs.cancel_run(session=session, actor=actor, run_id=run.id)
+        summary = await metrics_summary(session=session, actor=actor)
+    assert (summary.runs, summary.cancelled) == (1, 1)
+
+
+async def test_replicas_sharing_redis_see_each_others_writes() -> None:
+    with redis_namespace() as prefix:
+        replica_a = RedisBackend(REDIS_URL, f"{prefix}:cache:")
+        replica_b = RedisBackend(REDIS_URL, f"{prefix}:cache:")
+        _user, actor = await owner()
+        agent = await make_agent(actor.workspace_id, "a")
+        set_cache(replica_a)
+        assert await run_count(actor) == 0
+        set_cache(replica_b)
+        async with session_scope() as session:
+            await runs.create_run(
+                session=session, actor=actor, data=RunCreate(agent_id=agent, input="hi")
+            )
+        set_cache(replica_a)
+        assert await run_count(actor) == 1
+
+
+async def test_a_redis_outage_serves_fresh_uncached_figures() -> None:
+    set_cache(RedisBackend(closed_port_url(), "down:cache:"))
+    _user, actor = await owner()
+    agent = await make_agent(actor.workspace_id, "a")
+    prompt = await make_prompt(actor.workspace_id, "p", ["text"], labels={"production": 1})
+    assert await production_of(actor, prompt) == (1, "text")
+    async with session_scope() as session:
+        await runs.create_run(
+            session=session, actor=actor, data=RunCreate(agent_id=agent, input="hi")
+        )
+    async with session_scope() as session:
+        await session.exec(update(Run).values(status="succeeded"))
+        await session.commit()
+    async with session_scope() as session:
+        summary = await metrics_summary(session=session, actor=actor)
+    assert (summary.runs, summary.succeeded) == (1, 1)
