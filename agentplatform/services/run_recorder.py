@@ -1,7 +1,10 @@
 """The step sink of a run: each engine event becomes a RunStep, committed at once.
 
 Steps are written before they are signalled, so a crash leaves a readable trace and a
-stream never announces a step it cannot read. Text deltas are only signalled (live).
+stream never announces a step it cannot read. Text deltas are only signalled (live), and
+coalesced: at most one signal per agent every DELTA_INTERVAL_S (a fast model sends hundreds
+of tiny deltas a second; with Redis each signal is a publish), and always before the next
+step, so a watcher sees the text in order and complete before the message step.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from agentplatform.models.run import RunStep
 from agentplatform.services.run_events import RunNotifier, RunSignal
 
 CONTENT_MAX = 100_000
+DELTA_INTERVAL_S = 0.05  # ~20 updates a second: smooth to read, cheap to send
 
 
 @dataclass
@@ -50,6 +54,10 @@ class RunRecorder:
         self._lock = asyncio.Lock()
         self._writes: set[asyncio.Task[None]] = set()
         self.observe: Callable[[StepEvent], None] | None = None
+        self._deltas: dict[tuple[str, str], list[str]] = {}  # (agent id, name) -> texts
+        self._last_delta_signal = 0.0
+        self._delta_timer: asyncio.Task[None] | None = None
+        self._delta_lock = asyncio.Lock()
 
     @property
     def input_tokens(self) -> int:
@@ -77,15 +85,7 @@ class RunRecorder:
     async def __call__(self, event: RunEvent) -> None:
         """The engine's sink: persist a step, or pass live text on."""
         if isinstance(event, TextDelta):
-            await self.notifier.publish(
-                RunSignal(
-                    run_id=str(self.run_id),
-                    kind="delta",
-                    agent_id=event.agent_id,
-                    agent_name=event.agent_name,
-                    text=event.text,
-                )
-            )
+            await self._add_delta(event)
             return
         self._count(event)
         if self.observe is not None:
@@ -104,6 +104,37 @@ class RunRecorder:
             model=event.model or None,
         )
 
+    async def _add_delta(self, event: TextDelta) -> None:
+        self._deltas.setdefault((event.agent_id, event.agent_name), []).append(event.text)
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._last_delta_signal >= DELTA_INTERVAL_S:
+            await self._signal_deltas()
+        elif self._delta_timer is None or self._delta_timer.done():
+            self._delta_timer = asyncio.ensure_future(self._signal_deltas_later())
+
+    async def _signal_deltas_later(self) -> None:
+        while True:
+            await asyncio.sleep(DELTA_INTERVAL_S)
+            await self._signal_deltas()
+            if not self._deltas:
+                return
+
+    async def _signal_deltas(self) -> None:
+        """Publish the text gathered since the last signal, one signal per agent, in order."""
+        async with self._delta_lock:
+            self._last_delta_signal = asyncio.get_running_loop().time()
+            pending, self._deltas = self._deltas, {}
+            for (agent_id, agent_name), texts in pending.items():
+                await self.notifier.publish(
+                    RunSignal(
+                        run_id=str(self.run_id),
+                        kind="delta",
+                        agent_id=agent_id,
+                        agent_name=agent_name,
+                        text="".join(texts),
+                    )
+                )
+
     def _count(self, event: StepEvent) -> None:
         usage = self.per_agent.setdefault(event.agent_id, AgentUsage(name=event.agent_name))
         usage.input_tokens += event.input_tokens
@@ -114,6 +145,8 @@ class RunRecorder:
 
     async def write(self, *, kind: str, content: str = "", **fields: Any) -> int:
         """Persist one step and signal it; completes even if the caller is cancelled."""
+        if self._deltas:
+            await self._signal_deltas()
         async with self._lock:
             self.seq += 1
             step = RunStep(
@@ -132,6 +165,11 @@ class RunRecorder:
         await self.notifier.publish(RunSignal(run_id=str(self.run_id), kind="step", seq=step.seq))
 
     async def flush(self) -> None:
-        """Wait for writes still in flight (those a cancellation left running)."""
+        """Signal pending text and wait for writes still in flight (those a cancellation left
+        running)."""
+        if self._delta_timer is not None:
+            self._delta_timer.cancel()
+        if self._deltas:
+            await self._signal_deltas()
         if self._writes:
             await asyncio.gather(*self._writes, return_exceptions=True)

@@ -146,7 +146,7 @@ async def test_sse_streams_steps_live_over_a_socket(fake_openai: FakeLLMServer) 
                     ]
     assert status_at_first_step == "running"  # steps arrive while the run is still going
     assert [e for e in events if e != "delta"] == ["step", "step", "step", "status"]
-    assert "delta" in events  # the final answer's text streamed live, token by token
+    assert "delta" in events  # the final answer's text streamed live
 
 
 async def test_a_killed_process_leaves_a_readable_trace_and_a_failed_run(

@@ -1,0 +1,60 @@
+"""The recorder's live text: deltas are coalesced, in order, and complete before each step."""
+
+from __future__ import annotations
+
+import asyncio
+
+from agentplatform.engine.events import StepEvent, TextDelta
+from agentplatform.models import Run
+from agentplatform.services.run_events import RunSignal
+from agentplatform.services.run_recorder import DELTA_INTERVAL_S, RunRecorder
+from tests.services.run_support import add, make_agent, owner
+
+
+class Recording:
+    """A notifier that keeps what was published."""
+
+    def __init__(self) -> None:
+        self.signals: list[RunSignal] = []
+
+    async def publish(self, signal: RunSignal) -> None:
+        self.signals.append(signal)
+
+
+async def recorder() -> tuple[RunRecorder, Recording]:
+    user, _ = await owner()
+    agent = await make_agent(user.workspace_id, "a")
+    run = Run(workspace_id=user.workspace_id, kind="agent", agent_id=agent, target_name="a",
+              input="hi", config={}, status="running")  # fmt: skip
+    await add(run)
+    notifier = Recording()
+    return RunRecorder(run.id, notifier), notifier  # type: ignore[arg-type]
+
+
+def delta(text: str, agent: str = "a1") -> TextDelta:
+    return TextDelta(agent_id=agent, agent_name=agent.upper(), text=text)
+
+
+async def test_a_fast_stream_is_sent_in_few_signals_in_order_before_its_step() -> None:
+    sink, notifier = await recorder()
+    words = [f"w{i} " for i in range(200)]
+    for word in words:
+        await sink(delta(word))
+    await sink(StepEvent(agent_id="a1", agent_name="A1", kind="message", content="".join(words)))
+
+    kinds = [s.kind for s in notifier.signals]
+    assert kinds[-1] == "step" and set(kinds[:-1]) == {"delta"}
+    assert len(kinds) - 1 < 10  # 200 deltas, a handful of signals
+    assert "".join(s.text or "" for s in notifier.signals[:-1]) == "".join(words)
+
+
+async def test_text_held_back_is_sent_after_a_pause_without_a_step() -> None:
+    sink, notifier = await recorder()
+    await sink(delta("Hel"))  # sent at once (first signal)
+    await sink(delta("lo"))  # held back: within the interval
+    await sink(delta("!", agent="a2"))  # another member of a parallel team
+    await asyncio.sleep(DELTA_INTERVAL_S * 6)
+    texts = {(s.agent_id, s.text) for s in notifier.signals}
+    assert texts == {("a1", "Hel"), ("a1", "lo"), ("a2", "!")}
+    await sink.flush()
+    assert len(notifier.signals) == 3
