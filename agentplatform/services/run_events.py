@@ -65,6 +65,12 @@ class RunSubscription(Protocol):
 class RunNotifier(Protocol):
     """Publish/subscribe of run signals; delivery is best effort (the DB is the truth)."""
 
+    @property
+    def pushes_cancels(self) -> bool:
+        """Whether a cancel signalled by any process reaches subscribers here right now
+        (when not, cancel watchers poll the database flag often)."""
+        ...
+
     async def publish(self, signal: RunSignal) -> None:
         """Deliver `signal` to the current subscribers of its run (never raises on none)."""
         ...
@@ -103,6 +109,10 @@ class InProcessNotifier:
 
     def __init__(self) -> None:
         self._subscribers: dict[str, set[_QueueSubscription]] = {}
+
+    @property
+    def pushes_cancels(self) -> bool:
+        return True  # without Redis, every cancel is requested in this very process
 
     async def publish(self, signal: RunSignal) -> None:
         for subscription in list(self._subscribers.get(signal.run_id, ())):

@@ -86,19 +86,25 @@ async def watch_run(
 ) -> None:
     """Renew the lease every heartbeat and cancel `work` when a cancel is requested.
 
-    A cancel is seen at once when signalled in this process and within CANCEL_POLL_S from
-    any other process (the database flag).
+    A cancel is seen at once when signalled (in this process, or through Redis). The
+    database flag is read when a signal arrives and at every heartbeat, so a lost signal
+    costs at most one heartbeat; while the notifier cannot push cancels (Redis is away) the
+    flag is polled every CANCEL_POLL_S. (Polling it always would cost one query per running
+    run every 0.5 s however slowly the run progresses: see docs/benchmarks.md.)
     """
     heartbeat_s = get_settings().run_heartbeat_seconds
     next_beat = time.monotonic() + heartbeat_s
     async with notifier.subscribe(str(run_id), kinds=("cancel",)) as signals:
         while not work.done():
-            await signals.next(min(CANCEL_POLL_S, max(next_beat - time.monotonic(), 0)))
-            if await _cancel_requested(run_id):
+            pushed = notifier.pushes_cancels
+            until_beat = max(next_beat - time.monotonic(), 0)
+            signal = await signals.next(until_beat if pushed else min(CANCEL_POLL_S, until_beat))
+            beat = time.monotonic() >= next_beat
+            if (signal is not None or beat or not pushed) and await _cancel_requested(run_id):
                 outcome.cancelled = True
                 work.cancel()
                 return
-            if time.monotonic() >= next_beat:
+            if beat:
                 next_beat = time.monotonic() + heartbeat_s
                 if not await renew_lease(run_id, worker_id):
                     log.warning("run %s: lease lost; stopping its execution here", run_id)

@@ -50,6 +50,10 @@ class RedisNotifier:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._bind()
 
+    @property
+    def pushes_cancels(self) -> bool:
+        return not self._degraded
+
     # --- state, per event loop -------------------------------------------------------
     def _bind(self) -> None:
         """Connections belong to one event loop; a new loop (tests) starts afresh."""

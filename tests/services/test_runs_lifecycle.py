@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import pytest
+from sqlmodel import col, update
 
 from agentplatform.core.db import session_scope
 from agentplatform.core.errors import Conflict
@@ -17,10 +18,12 @@ from agentplatform.models.common import utcnow
 from agentplatform.models.run import RunCreate
 from agentplatform.services import runs
 from agentplatform.services.run_dispatch import EmbeddedDispatcher, set_dispatcher
-from agentplatform.services.run_events import stream_run_events
+from agentplatform.services.run_events import set_notifier, stream_run_events
 from agentplatform.services.run_executor import execute_run
 from agentplatform.services.run_lease import INTERRUPTED, reap_expired_leases
+from agentplatform.services.run_notifier_redis import RedisNotifier
 from tests.fakes.fake_openai import FakeLLMServer
+from tests.services.redis_support import closed_port_url
 from tests.services.run_support import (
     HoldingDispatcher,
     add,
@@ -307,3 +310,29 @@ async def test_heartbeats_keep_a_long_run_safe_from_the_reaper(fake_openai: Fake
     assert reaped == []
     assert len(leases - {None}) >= 3  # renewed every 0.2 s while the model was thinking
     assert run.status == "succeeded" and run.latency_ms is not None and run.latency_ms > 1500
+
+
+@pytest.fixture
+def long_heartbeat(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from agentplatform.core.config import get_settings
+
+    monkeypatch.setenv("RUN_LEASE_SECONDS", "600")
+    monkeypatch.setenv("RUN_HEARTBEAT_SECONDS", "300")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("long_heartbeat")
+async def test_while_redis_is_away_the_cancel_flag_is_polled(fake_openai: FakeLLMServer) -> None:
+    """No signal can arrive and the next heartbeat is minutes away: only polling sees it."""
+    set_notifier(RedisNotifier(closed_port_url(), "away"))
+    actor, agent = await fake_agent(fake_openai)
+    fake_openai.delay(30)
+    run_id = await start(actor, agent)
+    await until_requests(fake_openai, 1)
+    async with session_scope() as session:
+        await session.exec(update(Run).where(col(Run.id) == run_id).values(cancel_requested=True))
+        await session.commit()
+    assert (await wait_for(run_id)).status == "cancelled"
