@@ -40,6 +40,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """A time given by a caller, in UTC; a naive one is taken to be UTC already.
+    (Stored times need no such care: UTCDateTime hands them back aware.)"""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
 

@@ -25,7 +25,6 @@ from agentplatform.services.pagination import (
     ensure_name_free,
     paginate,
     reject_bad_text,
-    with_utc,
 )
 from agentplatform.services.permissions import Actor, require
 
@@ -46,7 +45,7 @@ def known_tools() -> frozenset[str]:
 
 
 def to_public(agent: Agent) -> AgentPublic:
-    return with_utc(AgentPublic.model_validate(agent, from_attributes=True))
+    return AgentPublic.model_validate(agent, from_attributes=True)
 
 
 def _invalid(field: str, message: str) -> ValidationFailed:

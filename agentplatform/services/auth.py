@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import BaseModel
@@ -46,11 +46,6 @@ class TokensPublic(BaseModel):
     expires_in: int
     refresh_expires_in: int
     user: UserPublic
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def _issue(
@@ -150,7 +145,7 @@ async def refresh(*, session: AsyncSession, refresh_token: str) -> TokensPublic:
         rotated = await _was_rotated(session, stored)
         await _revoke_family(session, stored.family_id)
         raise Unauthenticated(REUSED_REFRESH if rotated else BAD_REFRESH)
-    if as_utc(stored.expires_at) <= utcnow():
+    if stored.expires_at <= utcnow():
         raise Unauthenticated(BAD_REFRESH)
     # Conditional update: of two concurrent refreshes with one token, only one wins.
     result = await session.exec(

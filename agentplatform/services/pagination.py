@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
@@ -159,16 +158,6 @@ async def commit_unique(session: AsyncSession, kind: str, name: str) -> None:
     except IntegrityError:
         await session.rollback()
         raise name_conflict(kind, name) from None
-
-
-def with_utc(public: M) -> M:
-    """The shape with every datetime in UTC (SQLite hands stored times back naive)."""
-    for name in type(public).model_fields:
-        value = getattr(public, name)
-        if isinstance(value, datetime):
-            aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-            setattr(public, name, aware)
-    return public
 
 
 def check_version(kind: str, current: int, expected: int | None) -> None:

@@ -28,7 +28,6 @@ from agentplatform.services.pagination import (
     check_version,
     paginate,
     reject_bad_text,
-    with_utc,
 )
 from agentplatform.services.permissions import Actor, require
 from agentplatform.services.prompt_render import checked_version_fields, render_text
@@ -56,7 +55,7 @@ def _version_public(version: PromptVersion, labels: dict[str, int]) -> PromptVer
         created_at=version.created_at,
         labels=names,
     )
-    return with_utc(public)
+    return public
 
 
 async def _labels(session: AsyncSession, prompt: Prompt) -> dict[str, int]:

@@ -25,7 +25,6 @@ from agentplatform.services.pagination import (
     ensure_name_free,
     paginate,
     reject_bad_text,
-    with_utc,
 )
 from agentplatform.services.permissions import Actor, require
 from agentplatform.services.prompt_render import checked_version_fields
@@ -84,7 +83,7 @@ def _public(prompt: Prompt, labels: dict[str, int]) -> PromptPublic:
         created_at=prompt.created_at,
         updated_at=prompt.updated_at,
     )
-    return with_utc(public)
+    return public
 
 
 async def to_public(session: AsyncSession, prompt: Prompt) -> PromptPublic:

@@ -29,7 +29,6 @@ from agentplatform.services.pagination import (
     ensure_name_free,
     paginate,
     reject_bad_text,
-    with_utc,
 )
 from agentplatform.services.permissions import Actor, require
 
@@ -50,7 +49,7 @@ def to_public(provider: Provider) -> ProviderPublic:
         created_at=provider.created_at,
         updated_at=provider.updated_at,
     )
-    return with_utc(public)
+    return public
 
 
 async def load_provider(

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from agentplatform.core import cache
 from agentplatform.core.errors import ValidationFailed
 from agentplatform.models import Prompt, Run
-from agentplatform.models.common import utcnow
+from agentplatform.models.common import as_utc, utcnow
 from agentplatform.models.metrics import (
     AgentMetrics,
     DayMetrics,
@@ -33,7 +33,6 @@ from agentplatform.models.metrics import (
     TeamMetrics,
 )
 from agentplatform.services.permissions import Actor, require
-from agentplatform.services.run_queries import as_utc
 
 DEFAULT_RANGE = timedelta(days=7)
 MAX_RANGE_DAYS = 366
@@ -100,8 +99,8 @@ class _Bucket:
 def _range(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
     """The range asked for; an open start is the default range back from the current
     minute (so that repeated dashboard reads share one cache entry)."""
-    end = as_utc(until) or utcnow()
-    start = as_utc(since) or end.replace(second=0, microsecond=0) - DEFAULT_RANGE
+    end = as_utc(until) if until else utcnow()
+    start = as_utc(since) if since else end.replace(second=0, microsecond=0) - DEFAULT_RANGE
     if start >= end:
         raise ValidationFailed("since must be before until.")
     if end - start > timedelta(days=MAX_RANGE_DAYS):
@@ -162,8 +161,7 @@ async def _summarise(
     names: dict[Any, str] = {}
     for row in rows:
         total.add(row)
-        created = as_utc(row.created_at) or row.created_at
-        days[created.date()].add(row)
+        days[row.created_at.date()].add(row)
         target = ("agent", row.agent_id) if row.kind == "agent" else ("team", row.team_id)
         (agents if row.kind == "agent" else teams)[target[1]].add(row)
         names[target] = row.target_name

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agentplatform.core.errors import NotFound, ValidationFailed
+from agentplatform.models.common import as_utc
 from agentplatform.models.run import (
     Run,
     RunPublic,
@@ -24,28 +25,16 @@ from agentplatform.services.permissions import Actor, require
 MAX_STEPS_PAGE = 2000
 
 
-def as_utc(value: datetime | None) -> datetime | None:
-    """A time in UTC; naive ones are UTC already (SQLite hands every stored time back naive)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def run_public(run: Run) -> RunPublic:
     """The public shape of a run (config snapshot and lease bookkeeping stay inside)."""
     public = RunPublic.model_validate(run, from_attributes=True)
-    public.created_at = as_utc(run.created_at) or run.created_at
-    public.started_at = as_utc(run.started_at)
-    public.finished_at = as_utc(run.finished_at)
     public.per_agent = dict(run.per_agent or {})
     return public
 
 
 def step_public(step: RunStep) -> RunStepPublic:
     """The public shape of one trace step."""
-    public = RunStepPublic.model_validate(step, from_attributes=True)
-    public.created_at = as_utc(step.created_at) or step.created_at
-    return public
+    return RunStepPublic.model_validate(step, from_attributes=True)
 
 
 @dataclass(frozen=True)
@@ -85,7 +74,7 @@ async def list_runs(
     """Runs of the actor's workspace, newest first, filtered and paginated."""
     require(actor, "runs.read")
     f = filters or RunFilters()
-    if f.since and f.until and as_utc(f.since) > as_utc(f.until):  # type: ignore[operator]
+    if f.since and f.until and as_utc(f.since) > as_utc(f.until):
         raise ValidationFailed("since must not be after until.")
     query = select(Run).where(Run.workspace_id == actor.workspace_id)
     if f.status:

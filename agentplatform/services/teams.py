@@ -31,7 +31,6 @@ from agentplatform.services.pagination import (
     ensure_name_free,
     paginate,
     reject_bad_text,
-    with_utc,
 )
 from agentplatform.services.permissions import Actor, require
 
@@ -84,7 +83,7 @@ def _public(team: Team, members: list[TeamMemberPublic]) -> TeamPublic:
         created_at=team.created_at,
         updated_at=team.updated_at,
     )
-    return with_utc(public)
+    return public
 
 
 async def to_public(session: AsyncSession, team: Team) -> TeamPublic:
