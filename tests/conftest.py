@@ -66,8 +66,15 @@ os.environ["DATABASE_URL"] = DATABASE_URL
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests run last: Playwright's sync API keeps an event loop running in this thread
-    for as long as the browser lives, and async tests cannot start while it does."""
-    items.sort(key=lambda item: "/e2e/" in str(item.path))
+    for as long as the browser lives, and async tests cannot start while it does. Tests that
+    rebuild the frontend (`rebuilds_frontend`) run after all of them: the session's served app
+    serves the same `.web`."""
+    items.sort(
+        key=lambda item: (
+            "/e2e/" in str(item.path),
+            item.get_closest_marker("rebuilds_frontend") is not None,
+        )
+    )
 
 
 def pytest_report_header() -> str:
