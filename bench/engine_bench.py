@@ -735,7 +735,7 @@ ENGINE_STEPS = {
     "claim_run": "claim the run",
     "_load": "load the run",
     "_finish": "write the outcome",
-    "_cancel_requested": "cancel-flag poll (every 0.5 s per run)",
+    "_cancel_requested": "cancel-flag read (on a signal or a heartbeat)",
     "renew_lease": "lease renewal",
     "build_agent_specs": "build specs (decrypt keys)",
     "price_table": "price table query",
@@ -1234,10 +1234,10 @@ threads running SQLite (plus the default executor).
 call on {dbs[0]} against {c.fmt(direct_a, 2)} ms for the same call made directly ({a_ratios}; the
 ≤ 2× target is {met_a}). The difference is bookkeeping: per call one
 `RunStep` committed in a session of its own (INSERT + COMMIT) and ~{c.fmt(deltas, 0)} streamed
-text deltas forwarded through `RunRecorder` to the notifier; per run (÷ 6) the claim UPDATE, loading
-the run, building three agent specs (a provider query and key decryption each) and the price
-table, the outcome UPDATE and the cancel watcher: {sessions} database sessions
-for a 6-call run. `create_run` (resolving and snapshotting the config) adds
+text deltas gathered by `RunRecorder` (signalled at most every 50 ms per agent); per run
+(÷ 6) the claim UPDATE, loading the run, building three agent specs (a provider query and key
+decryption each) and the price table, the outcome UPDATE and the cancel watcher: {sessions}
+database sessions for a 6-call run. `create_run` (resolving and snapshotting the config) adds
 {c.fmt(c.median(a0.get("create_ms", [float("nan")])), 1)} ms per run on top.
 
 *(b)* With one run at a time both paths wait on the model and the ratio is
@@ -1256,16 +1256,16 @@ before the round (~{c.fmt(1024 * rss_delta / 200, 0)} KiB per run), the same as 
 *Where the CPU goes* (profile above): the streaming HTTP read is shared with the baseline; what
 is the platform's own is the database work (SQLAlchemy's ORM + unit of work and the async
 driver, each statement a greenlet switch: persisting steps, the per-run claim/load/specs/finish,
-and the watcher's cancel-flag poll, which runs every 0.5 s per run however slowly the run
-progresses, so it costs more the more loaded the process is) and the per-delta path
-(`on_text` → `RunRecorder.__call__` → `RunSignal` → notifier).
+lease renewals) and the per-delta path (`on_text` → `RunRecorder`), which now only gathers text:
+signals go out at most every 50 ms per agent. Until 2026-11-24 every delta was its own signal and
+every running run polled its cancel flag every 0.5 s; removing both is what moved (d) below.
 
 *(d)* Through the queue,
-{d_note} A diagnostic run (BENCH_PROFILE_WORKER=1,
-2026-11-24) put `RedisNotifier.publish` at 37% and the pub/sub reader at 7% of a worker's
-event-loop time: every streamed text delta is its own Redis PUBLISH round trip, and the worker's
-own subscription (it subscribes to its runs' channels to hear cancels) receives each delta back
-and JSON-decodes it before dropping it as its own. In trial runs of (d) on SQLite (three
+{d_note} Before deltas were coalesced (commit 79d05c2) the
+same measurement gave 19.2 calls/s at 57.5 ms of worker CPU per call: a diagnostic run
+(BENCH_PROFILE_WORKER=1) put `RedisNotifier.publish` at 37% and the pub/sub reader at 7% of a
+worker's event-loop time, since every streamed text delta was its own Redis PUBLISH round trip
+that the worker's own subscription received back and decoded. In trial runs of (d) on SQLite (three
 processes writing one file; `--queue-db sqlite`) 8 and 13 of the 200 runs failed with
 `database is locked`, and one of 200 in-process runs did once under heavy machine load: the
 busy timeout (10 s) runs out while other tasks hold write transactions across awaits.
