@@ -4,8 +4,9 @@ With `REDIS_URL` set, rxconfig.py points Reflex's state manager at it (`REFLEX_R
 the in-memory UI state of a browser tab lives in Redis, not in one process. This test proves it
 end to end with real processes, a real Redis, a real PostgreSQL and a real browser:
 
-- replica A and replica B are two `agentplatform serve` processes (one worker each) sharing a
-  fresh PostgreSQL database, the data directory, `SECRET_KEY` and Redis;
+- replica A and replica B are two app processes started by the container's entrypoint
+  (`deployment/entrypoint.sh`: wait for the database, migrate, serve; one worker each)
+  sharing a fresh PostgreSQL database, the data directory, `SECRET_KEY` and Redis;
 - the browser only talks to a small TCP proxy in this file, which sends every new connection
   to the current replica (both builds bake the proxy's URL into the frontend);
 - on A: sign in as the demo owner, open the dashboard and pick the 30-day period, a value
@@ -236,9 +237,13 @@ def _start(name: str, env: dict[str, str], work: Path) -> Replica:
     # each replica gets its own directory, so only Redis can carry the state across.
     states_dir = work / f"states-{name}"
     env = {**env, "PORT": str(port), "REFLEX_STATES_WORKDIR": str(states_dir)}
+    # The container's entrypoint (wait for the database, migrate, seed once, serve), run here
+    # outside a container with this virtualenv's `agentplatform` first on PATH.
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**env, "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"}
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "agentplatform.cli", "serve"],
+            ["bash", str(ROOT / "deployment" / "entrypoint.sh")],
             cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     replica = Replica(name, port, process, log, states_dir)
