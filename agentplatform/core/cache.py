@@ -138,27 +138,29 @@ class RedisBackend:
             await client.incr(self.prefix + key)
         log.info("Redis cache is back (%d pending invalidation(s) replayed)", len(pending))
 
-    async def get(self, key: str) -> bytes | None:
+    async def _command(self, command: Callable[[Redis], Awaitable[T]]) -> T | None:
+        """Run one command unless Redis is known to be down; None when it did not answer."""
         if not self._available():
             return None
         try:
             client = self._client()
             await self._answered(client)
-            value: bytes | None = await client.get(self.prefix + key)
-            return value
+            return await command(client)
         except (RedisError, OSError) as error:
             self._failed(error)
             return None
 
+    async def get(self, key: str) -> bytes | None:
+        value: bytes | None = await self._command(lambda client: client.get(self.prefix + key))
+        return value
+
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
-        if not self._available():
-            return
-        try:
-            client = self._client()
-            await self._answered(client)
-            await client.set(self.prefix + key, value, px=max(int(ttl_s * 1000), 1))
-        except (RedisError, OSError) as error:
-            self._failed(error)
+        ttl_ms = max(int(ttl_s * 1000), 1)
+        await self._command(lambda client: client.set(self.prefix + key, value, px=ttl_ms))
+
+    async def incr(self, key: str) -> None:
+        if await self._command(lambda client: client.incr(self.prefix + key)) is None:
+            self._unsent_bumps.add(key)  # written when Redis answers again
 
     async def clear(self) -> None:
         """Delete every entry and generation under the prefix (after a restore)."""
@@ -166,18 +168,6 @@ class RedisBackend:
         async for name in client.scan_iter(match=self.prefix + "*", count=500):
             await client.delete(name)
         self._unsent_bumps.clear()
-
-    async def incr(self, key: str) -> None:
-        if not self._available():
-            self._unsent_bumps.add(key)
-            return
-        try:
-            client = self._client()
-            await self._answered(client)
-            await client.incr(self.prefix + key)
-        except (RedisError, OSError) as error:
-            self._unsent_bumps.add(key)
-            self._failed(error)
 
 
 _backend: CacheBackend | None = None
