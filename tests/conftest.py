@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.services import create_postgres_database, drop_postgres_database
 
 _TMP = Path(tempfile.mkdtemp(prefix="agentplatform-tests-"))
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
@@ -31,32 +32,8 @@ pytest_plugins = (
 )
 
 
-def _postgres_database() -> str:
-    """A fresh database for this session on the test server; dropped at exit."""
-    import psycopg
-
-    from tests.services import PG_ADMIN_URL, ensure_postgres
-
-    ensure_postgres()
-    name = f"agentplatform_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    return f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
-
-
-def _drop_postgres_database(url: str) -> None:
-    import psycopg
-
-    from tests.services import PG_ADMIN_URL
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 if TEST_DB == "postgresql":
-    DATABASE_URL = _postgres_database()
+    DATABASE_URL = create_postgres_database("test")
 elif TEST_DB == "sqlite":
     DATABASE_URL = f"sqlite:///{_TMP / 'test.db'}"
 else:
@@ -91,7 +68,7 @@ def migrated_database() -> Iterator[str]:
     migrations.upgrade(DATABASE_URL)
     yield DATABASE_URL
     if TEST_DB == "postgresql":
-        _drop_postgres_database(DATABASE_URL)
+        drop_postgres_database(DATABASE_URL)
 
 
 def _truncate_all() -> None:

@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.services import PG_ADMIN_URL, ensure_postgres, ensure_redis
+from tests.services import ensure_redis, scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -40,16 +39,8 @@ def free_port() -> int:
 @pytest.fixture
 def fresh_database() -> Iterator[str]:
     """An empty database on the test server, dropped afterwards."""
-    ensure_postgres()
-    name = f"agentplatform_entrypoint_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres_database("entrypoint") as url:
+        yield url
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> httpx.Response:

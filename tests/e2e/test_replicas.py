@@ -46,7 +46,7 @@ import redis
 from playwright.sync_api import Page, WebSocket, expect
 
 from tests.e2e.conftest import ROOT, _wait_healthy, free_port, screenshot
-from tests.services import PG_ADMIN_URL, REDIS_URL, ensure_postgres
+from tests.services import REDIS_URL, scratch_postgres_database
 from tests.services.redis_support import redis_namespace
 
 pytestmark = [pytest.mark.rebuilds_frontend, pytest.mark.postgres]
@@ -255,23 +255,6 @@ def _start(name: str, env: dict[str, str], work: Path) -> Replica:
     return replica
 
 
-@contextlib.contextmanager
-def _postgres_database() -> Iterator[str]:
-    """A fresh database on the test server for the two replicas; dropped at exit."""
-    import psycopg
-
-    ensure_postgres()
-    name = f"agentplatform_replicas_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def _delete_reflex_keys(client: redis.Redis, tokens: set[str]) -> None:
     """Reflex's own keys are not under REDIS_PREFIX: `<token>_<state>`, `<token>_lock` and
     `token_manager_socket_record_<token>`. Delete those of the tokens this test used."""
@@ -310,7 +293,7 @@ def cluster(tmp_path: Path, page: Page) -> Iterator[Cluster]:
         client = redis.Redis.from_url(REDIS_URL)
         cleanup.callback(client.close)
         prefix = cleanup.enter_context(redis_namespace())
-        database_url = cleanup.enter_context(_postgres_database())
+        database_url = cleanup.enter_context(scratch_postgres_database("replicas"))
         proxy = SwitchingProxy()
         cleanup.callback(proxy.close)
         # After both replicas are gone (nothing writes state any more): every token seen on

@@ -8,6 +8,9 @@ import shutil
 import socket
 import subprocess
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
@@ -72,3 +75,34 @@ def ensure_redis() -> None:
             "Redis is not reachable on 127.0.0.1:6379 and could not be started; "
             "start redis-server or set TEST_REDIS_URL."
         )
+
+
+def create_postgres_database(label: str) -> str:
+    """A new empty database on the test server; its SQLAlchemy (psycopg 3) URL."""
+    import psycopg
+
+    ensure_postgres()
+    name = f"agentplatform_{label}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{name}"
+
+
+def drop_postgres_database(url: str) -> None:
+    """Drop a database made by `create_postgres_database`, connections and all."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def scratch_postgres_database(label: str) -> Iterator[str]:
+    """A fresh database on the test server for the block; dropped at exit."""
+    url = create_postgres_database(label)
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)

@@ -283,16 +283,21 @@ async def test_shutdown_fails_runs_in_flight_as_interrupted(fake_openai: FakeLLM
     assert (run.status, run.error) == ("failed", INTERRUPTED)
 
 
-@pytest.fixture
-def short_lease(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def lease_timing(monkeypatch: pytest.MonkeyPatch, lease_s: str, heartbeat_s: str) -> Iterator[None]:
+    """Settings with this run lease and heartbeat for one test, then the usual ones again."""
     from agentplatform.core.config import get_settings
 
-    monkeypatch.setenv("RUN_LEASE_SECONDS", "1")
-    monkeypatch.setenv("RUN_HEARTBEAT_SECONDS", "0.2")
+    monkeypatch.setenv("RUN_LEASE_SECONDS", lease_s)
+    monkeypatch.setenv("RUN_HEARTBEAT_SECONDS", heartbeat_s)
     get_settings.cache_clear()
     yield
     monkeypatch.undo()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def short_lease(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    yield from lease_timing(monkeypatch, "1", "0.2")
 
 
 @pytest.mark.usefixtures("short_lease")
@@ -314,14 +319,7 @@ async def test_heartbeats_keep_a_long_run_safe_from_the_reaper(fake_openai: Fake
 
 @pytest.fixture
 def long_heartbeat(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from agentplatform.core.config import get_settings
-
-    monkeypatch.setenv("RUN_LEASE_SECONDS", "600")
-    monkeypatch.setenv("RUN_HEARTBEAT_SECONDS", "300")
-    get_settings.cache_clear()
-    yield
-    monkeypatch.undo()
-    get_settings.cache_clear()
+    yield from lease_timing(monkeypatch, "600", "300")
 
 
 @pytest.mark.usefixtures("long_heartbeat")
