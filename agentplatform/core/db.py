@@ -61,9 +61,11 @@ def make_async_engine(url: str | None = None) -> AsyncEngine:
     url = url or get_settings().database_url
     _ensure_sqlite_dir(url)
     is_sqlite = url.startswith("sqlite")
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    kwargs: dict[str, Any] = {}
     if not is_sqlite:
-        kwargs.update(pool_size=10, max_overflow=20)
+        # A server connection can go stale (restart, idle timeout): test it at checkout. A
+        # SQLite file cannot, and there the ping would cost a thread hop per checkout.
+        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
     engine = create_async_engine(async_url(url), **kwargs)
     if is_sqlite:
         event.listen(engine.sync_engine, "connect", _tune_sqlite)

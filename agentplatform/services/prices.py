@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from collections.abc import Mapping
+
 from pydantic import BaseModel, Field
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agentplatform.core import cache
 from agentplatform.core.errors import NotFound
 from agentplatform.engine.providers.pricing import DEFAULT_PRICES
+from agentplatform.engine.providers.pricing import ModelPrice as Price
 from agentplatform.models import ModelPrice
 from agentplatform.models.common import utcnow
 from agentplatform.services import audit
@@ -29,6 +35,9 @@ class PricePublic(PriceSet):
 class PricesPublic(BaseModel):
     data: list[PricePublic]
     count: int
+
+
+PRICES_CACHE_TTL_S = 3600  # writes invalidate at once; the TTL only bounds memory
 
 
 def _model_key(model: str) -> str:
@@ -85,6 +94,7 @@ async def set_price(
         before=before, after=after,
     )  # fmt: skip
     await session.commit()
+    await prices_changed(actor.workspace_id)
     return PricePublic(model=key, source="workspace", **data.model_dump())
 
 
@@ -101,3 +111,42 @@ async def reset_price(*, session: AsyncSession, actor: Actor, model: str) -> Non
         resource_id=_model_key(model), before=before,
     )  # fmt: skip
     await session.commit()
+    await prices_changed(actor.workspace_id)
+
+
+def _scope(workspace_id: uuid.UUID) -> str:
+    return f"prices:{workspace_id}"
+
+
+async def prices_changed(workspace_id: uuid.UUID) -> None:
+    """The workspace's prices changed: forget its cached table."""
+    await cache.invalidate(_scope(workspace_id))
+
+
+def _decode_custom(raw: bytes) -> dict[str, Price]:
+    rows = json.loads(raw)
+    if not isinstance(rows, dict):
+        raise ValueError("not a price table")
+    return {model: Price(float(i), float(o)) for model, (i, o) in rows.items()}
+
+
+async def price_table(session: AsyncSession, workspace_id: uuid.UUID) -> Mapping[str, Price]:
+    """The prices a run of the workspace pays: the defaults overlaid with the workspace's
+    own. Cached (every run start reads it); `set_price` and `reset_price` invalidate it."""
+
+    async def load() -> dict[str, Price]:
+        query = select(ModelPrice).where(ModelPrice.workspace_id == workspace_id)
+        rows = (await session.exec(query)).all()
+        return {row.model: Price(row.input_per_mtok, row.output_per_mtok) for row in rows}
+
+    custom = await cache.cached(
+        _scope(workspace_id),
+        "table",
+        ttl_s=PRICES_CACHE_TTL_S,
+        load=load,
+        encode=lambda table: json.dumps(
+            {model: [p.input_per_mtok, p.output_per_mtok] for model, p in table.items()}
+        ).encode(),
+        decode=_decode_custom,
+    )
+    return {**DEFAULT_PRICES, **custom}

@@ -249,10 +249,31 @@ async def provider_secret(
 ) -> tuple[Provider, str | None]:
     """For the engine only: the provider row and its decrypted API key (never shown)."""
     provider = await load_provider(session, workspace_id, provider_id)
+    return provider, _api_key(provider)
+
+
+async def provider_secrets(
+    *, session: AsyncSession, workspace_id: uuid.UUID, provider_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, tuple[Provider, str | None]]:
+    """`provider_secret` for several providers in one query; a missing one is 404."""
+    if not provider_ids:
+        return {}
+    query = select(Provider).where(
+        Provider.workspace_id == workspace_id, col(Provider.id).in_(provider_ids)
+    )
+    rows = {row.id: row for row in (await session.exec(query)).all()}
+    missing = sorted(str(provider_id) for provider_id in provider_ids - rows.keys())
+    if missing:
+        raise NotFound(f"No provider {missing[0]} in this workspace.")
+    return {provider_id: (row, _api_key(row)) for provider_id, row in rows.items()}
+
+
+def _api_key(provider: Provider) -> str | None:
+    """The decrypted API key; an undecryptable one is an error saying what to do."""
     if not provider.api_key_encrypted:
-        return provider, None
+        return None
     try:
-        return provider, decrypt_field(provider.api_key_encrypted)
+        return decrypt_field(provider.api_key_encrypted)
     except ValueError:
         raise ValidationFailed(
             f"The API key of provider '{provider.name}' cannot be decrypted (SECRET_KEY "

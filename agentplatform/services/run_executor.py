@@ -9,28 +9,28 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import col
+from sqlalchemy import bindparam, update
 
 from agentplatform.core import logging as log_context
-from agentplatform.core.db import session_scope
+from agentplatform.core.db import get_async_engine, session_scope
 from agentplatform.core.errors import AppError, ProviderError
-from agentplatform.engine.agent_loop import AgentTimeout, run_agent
+from agentplatform.engine.agent_loop import AgentSpec, AgentTimeout, CostFn, run_agent
 from agentplatform.engine.teams import run_team
 from agentplatform.models.common import utcnow
 from agentplatform.models.run import Run
 from agentplatform.services import run_telemetry
+from agentplatform.services.prices import price_table
 from agentplatform.services.run_events import get_notifier, publish
-from agentplatform.services.run_lease import INTERRUPTED, WatchOutcome, claim_run, watch_run
+from agentplatform.services.run_lease import INTERRUPTED, claim_run
 from agentplatform.services.run_metrics import runs_changed
 from agentplatform.services.run_recorder import RunRecorder
 from agentplatform.services.run_specs import (
     build_agent_specs,
     build_team_spec,
     cost_function,
-    price_table,
     tool_registry,
 )
+from agentplatform.services.run_watch import WatchOutcome, watch_run
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +49,37 @@ class Outcome:
     turns: dict[str, int] | None = None
 
 
-async def _execute(run: Run, recorder: RunRecorder) -> Outcome:
-    """Build the specs from the snapshot and run them through the engine."""
-    config = run.config
+@dataclass
+class Prepared:
+    """What a run needs from the database before it starts: its agents and prices."""
+
+    agents: dict[str, AgentSpec]
+    cost_fn: CostFn
+
+
+async def _claim(run_id: uuid.UUID, worker_id: str) -> tuple[Run, Prepared | AppError] | None:
+    """Claim the run and load what it needs, in one transaction; None if not claimed. A
+    preparation error (a deleted provider, an undecryptable key) is returned, to fail the run."""
     async with session_scope() as session:
-        agents = await build_agent_specs(session, run.workspace_id, config)
-        cost_fn = cost_function(await price_table(session, run.workspace_id))
+        run = await claim_run(session, run_id, worker_id)
+        if run is None:
+            return None
+        prepared: Prepared | AppError
+        try:
+            agents = await build_agent_specs(session, run.workspace_id, run.config)
+            prices = await price_table(session, run.workspace_id)
+            prepared = Prepared(agents, cost_function(prices))
+        except AppError as exc:
+            prepared = exc
+        await session.commit()
+    return run, prepared
+
+
+async def _execute(run: Run, prepared: Prepared | AppError, recorder: RunRecorder) -> Outcome:
+    """Run the prepared specs through the engine."""
+    if isinstance(prepared, AppError):
+        raise prepared
+    config, agents, cost_fn = run.config, prepared.agents, prepared.cost_fn
     registry = tool_registry()
     if config["kind"] == "agent":
         spec = agents[config["agent"]["id"]]
@@ -78,11 +103,32 @@ def _failure(exc: BaseException, run: Run) -> Outcome:
     return Outcome("failed", "error", error=f"internal error: {type(exc).__name__}: {exc}")
 
 
+_RUNS = Run.__table__  # type: ignore[attr-defined]
+_OUTCOME_COLUMNS = (
+    "status", "stopped_reason", "output", "error", "input_tokens", "output_tokens", "cost_usd",
+    "latency_ms", "per_agent", "finished_at", "lease_expires_at",
+)  # fmt: skip
+# Built once (it runs for every run); it writes only while this worker still owns the run.
+_FINISH = (
+    update(_RUNS)
+    .where(
+        _RUNS.c.id == bindparam("finish_id"),
+        _RUNS.c.worker_id == bindparam("finish_worker"),
+        _RUNS.c.status == "running",
+    )
+    .values({name: bindparam(f"set_{name}") for name in _OUTCOME_COLUMNS})
+)
+
+
 async def _finish(
     run: Run, worker_id: str, recorder: RunRecorder, outcome: Outcome, started: float
 ) -> bool:
     """Write the final status and totals, if this worker still owns the run."""
-    await recorder.flush()
+    lost = await recorder.flush()
+    if lost is not None and outcome.status == "succeeded":
+        log.error("run %s: a step could not be recorded", run.id, exc_info=lost)
+        error = f"internal error: a step was not recorded: {lost}"
+        outcome = Outcome("failed", "error", error=error)
     values: dict[str, Any] = {
         "status": outcome.status,
         "stopped_reason": outcome.stopped_reason,
@@ -96,33 +142,23 @@ async def _finish(
         "finished_at": utcnow(),
         "lease_expires_at": None,
     }
-    statement = (
-        update(Run)
-        .where(col(Run.id) == run.id, col(Run.worker_id) == worker_id, col(Run.status) == "running")
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    async with session_scope() as session:
-        result = await session.exec(statement)
-        await session.commit()
+    params = {f"set_{name}": value for name, value in values.items()}
+    params.update(finish_id=run.id, finish_worker=worker_id)
+    async with get_async_engine().begin() as conn:
+        result = await conn.execute(_FINISH, params)
     await runs_changed(run.workspace_id)
     await publish(run.id, "status")
     return result.rowcount == 1
-
-
-async def _load(run_id: uuid.UUID) -> Run:
-    async with session_scope() as session:
-        run = await session.get(Run, run_id)
-    assert run is not None
-    return run
 
 
 async def execute_run(run_id: uuid.UUID, worker_id: str) -> bool:
     """Claim and execute one queued run; False if another worker claimed it (or it was
     cancelled while queued). Cancelling this coroutine (shutdown) fails the run as
     interrupted before the cancellation propagates."""
-    if not await claim_run(run_id, worker_id):
+    claimed = await _claim(run_id, worker_id)
+    if claimed is None:
         return False
+    run, prepared = claimed
     run_telemetry.execution_began()
     token = log_context.run_id.set(str(run_id))
     started = time.perf_counter()
@@ -132,10 +168,9 @@ async def execute_run(run_id: uuid.UUID, worker_id: str) -> bool:
     shutting_down = False
     try:
         await publish(run_id, "status")
-        run = await _load(run_id)
         recorder.observe = run_telemetry.step_observer(run)
         run_telemetry.run_started(run)
-        work = asyncio.ensure_future(_execute(run, recorder))
+        work = asyncio.ensure_future(_execute(run, prepared, recorder))
         watcher = asyncio.ensure_future(watch_run(run_id, worker_id, work, watch, notifier))
         try:
             outcome = await work

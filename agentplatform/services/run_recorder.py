@@ -1,4 +1,6 @@
-"""The step sink of a run: each engine event becomes a RunStep, committed at once.
+"""The step sink of a run: each engine event becomes a RunStep, committed at once (in a
+group commit shared with other runs' steps: run_step_writer) while the run goes on to its
+next model call.
 
 Steps are written before they are signalled, so a crash leaves a readable trace and a
 stream never announces a step it cannot read. Text deltas are only signalled (live), and
@@ -15,10 +17,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from agentplatform.core.db import session_scope
 from agentplatform.engine.events import RunEvent, StepEvent, TextDelta
-from agentplatform.models.run import RunStep
 from agentplatform.services.run_events import RunNotifier, RunSignal
+from agentplatform.services.run_step_writer import Row, step_row, step_writer
 
 CONTENT_MAX = 100_000
 DELTA_INTERVAL_S = 0.05  # ~20 updates a second: smooth to read, cheap to send
@@ -53,6 +54,7 @@ class RunRecorder:
         self.per_agent: dict[str, AgentUsage] = {}
         self._lock = asyncio.Lock()
         self._writes: set[asyncio.Task[None]] = set()
+        self._in_flight: asyncio.Task[None] | None = None
         self.observe: Callable[[StepEvent], None] | None = None
         self._deltas: dict[tuple[str, str], list[str]] = {}  # (agent id, name) -> texts
         self._last_delta_signal = 0.0
@@ -85,7 +87,8 @@ class RunRecorder:
     async def __call__(self, event: RunEvent) -> None:
         """The engine's sink: persist a step, or pass live text on."""
         if isinstance(event, TextDelta):
-            await self._add_delta(event)
+            if self._gather(event):
+                await self._signal_deltas()
             return
         self._count(event)
         if self.observe is not None:
@@ -104,13 +107,20 @@ class RunRecorder:
             model=event.model or None,
         )
 
-    async def _add_delta(self, event: TextDelta) -> None:
-        self._deltas.setdefault((event.agent_id, event.agent_name), []).append(event.text)
-        loop = asyncio.get_running_loop()
-        if loop.time() - self._last_delta_signal >= DELTA_INTERVAL_S:
-            await self._signal_deltas()
-        elif self._delta_timer is None or self._delta_timer.done():
+    def _gather(self, event: TextDelta) -> bool:
+        """Keep a delta for the next signal; True when that signal is due now (without a
+        coroutine per delta: a fast model sends hundreds a second)."""
+        key = (event.agent_id, event.agent_name)
+        texts = self._deltas.get(key)
+        if texts is None:
+            self._deltas[key] = [event.text]
+        else:
+            texts.append(event.text)
+        if asyncio.get_running_loop().time() - self._last_delta_signal >= DELTA_INTERVAL_S:
+            return True
+        if self._delta_timer is None or self._delta_timer.done():
             self._delta_timer = asyncio.ensure_future(self._signal_deltas_later())
+        return False
 
     async def _signal_deltas_later(self) -> None:
         while True:
@@ -144,32 +154,35 @@ class RunRecorder:
         usage.steps += 1
 
     async def write(self, *, kind: str, content: str = "", **fields: Any) -> int:
-        """Persist one step and signal it; completes even if the caller is cancelled."""
+        """Record one step: it is committed and then signalled while the run goes on (one
+        step in flight per run: the next write waits for the one before and raises its
+        error). The write completes even if the caller is cancelled."""
         if self._deltas:
             await self._signal_deltas()
         async with self._lock:
+            if self._in_flight is not None:
+                await asyncio.shield(self._in_flight)
             self.seq += 1
-            step = RunStep(
+            row = step_row(
                 run_id=self.run_id, seq=self.seq, kind=kind, content=content[:CONTENT_MAX], **fields
             )
-            task = asyncio.ensure_future(self._persist(step))
+            task = asyncio.ensure_future(self._persist(row))
             self._writes.add(task)
             task.add_done_callback(self._writes.discard)
-            await asyncio.shield(task)
-            return step.seq
+            self._in_flight = task
+            return self.seq
 
-    async def _persist(self, step: RunStep) -> None:
-        async with session_scope() as session:
-            session.add(step)
-            await session.commit()
-        await self.notifier.publish(RunSignal(run_id=str(self.run_id), kind="step", seq=step.seq))
+    async def _persist(self, row: Row) -> None:
+        await step_writer().write(row)
+        await self.notifier.publish(RunSignal(run_id=str(self.run_id), kind="step", seq=row["seq"]))
 
-    async def flush(self) -> None:
-        """Signal pending text and wait for writes still in flight (those a cancellation left
-        running)."""
+    async def flush(self) -> BaseException | None:
+        """Signal pending text and wait for every write still in flight; the first error
+        of those writes, if one failed."""
         if self._delta_timer is not None:
             self._delta_timer.cancel()
         if self._deltas:
             await self._signal_deltas()
-        if self._writes:
-            await asyncio.gather(*self._writes, return_exceptions=True)
+        writes = {*self._writes, *([self._in_flight] if self._in_flight else [])}
+        results = await asyncio.gather(*writes, return_exceptions=True)
+        return next((r for r in results if isinstance(r, BaseException)), None)

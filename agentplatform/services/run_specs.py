@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agentplatform.core.config import get_settings
@@ -15,21 +14,12 @@ from agentplatform.engine.agent_loop import AgentSpec, CostFn
 from agentplatform.engine.budget import Termination
 from agentplatform.engine.providers.base import Provider, Usage
 from agentplatform.engine.providers.factory import build_provider
-from agentplatform.engine.providers.pricing import DEFAULT_PRICES, cost_usd
 from agentplatform.engine.providers.pricing import ModelPrice as Price
+from agentplatform.engine.providers.pricing import cost_usd
 from agentplatform.engine.strategies.common import TeamSpec
 from agentplatform.engine.tools.registry import ToolRegistry
-from agentplatform.models import ModelPrice
-from agentplatform.services.providers import provider_secret
-
-
-async def price_table(session: AsyncSession, workspace_id: uuid.UUID) -> Mapping[str, Price]:
-    """The default prices overlaid with the workspace's own (admins edit those)."""
-    rows = (
-        await session.exec(select(ModelPrice).where(ModelPrice.workspace_id == workspace_id))
-    ).all()
-    custom = {row.model: Price(row.input_per_mtok, row.output_per_mtok) for row in rows}
-    return {**DEFAULT_PRICES, **custom}
+from agentplatform.models import Provider as ProviderRow
+from agentplatform.services.providers import provider_secrets
 
 
 def cost_function(table: Mapping[str, Price]) -> CostFn:
@@ -41,32 +31,42 @@ def cost_function(table: Mapping[str, Price]) -> CostFn:
     return cost
 
 
-async def _provider(
-    session: AsyncSession, workspace_id: uuid.UUID, agent: Mapping[str, Any]
+def _provider(
+    agent: Mapping[str, Any], secrets: Mapping[uuid.UUID, tuple[ProviderRow, str | None]]
 ) -> Provider:
     """The agent's provider as snapshotted, with its current (decrypted) API key."""
-    provider_id = agent.get("provider_id")
     kind = str(agent.get("provider_kind") or "offline")
     model = str(agent.get("model") or "")
-    if provider_id is None or kind == "offline":
+    provider_id = _provider_id(agent)
+    if provider_id is None:
         return build_provider("offline", model=model)
-    row, api_key = await provider_secret(
-        session=session, workspace_id=workspace_id, provider_id=uuid.UUID(str(provider_id))
-    )
+    row, api_key = secrets[provider_id]
     base_url = agent.get("base_url") or row.base_url
     return build_provider(kind, model=model, base_url=base_url, api_key=api_key, name=row.name)
+
+
+def _provider_id(agent: Mapping[str, Any]) -> uuid.UUID | None:
+    """The snapshotted provider of an agent that needs one (not the offline model)."""
+    provider_id = agent.get("provider_id")
+    if provider_id is None or (agent.get("provider_kind") or "offline") == "offline":
+        return None
+    return uuid.UUID(str(provider_id))
 
 
 async def build_agent_specs(
     session: AsyncSession, workspace_id: uuid.UUID, config: Mapping[str, Any]
 ) -> dict[str, AgentSpec]:
-    """Every agent of the snapshot as an AgentSpec, by agent id."""
+    """Every agent of the snapshot as an AgentSpec, by agent id (one query for all their
+    providers)."""
+    agents: Mapping[str, Mapping[str, Any]] = config["agents"]
+    ids = {pid for agent in agents.values() if (pid := _provider_id(agent)) is not None}
+    secrets = await provider_secrets(session=session, workspace_id=workspace_id, provider_ids=ids)
     specs: dict[str, AgentSpec] = {}
-    for agent_id, agent in config["agents"].items():
+    for agent_id, agent in agents.items():
         specs[agent_id] = AgentSpec(
             id=agent_id,
             name=agent["name"],
-            provider=await _provider(session, workspace_id, agent),
+            provider=_provider(agent, secrets),
             model=agent["model"],
             instructions=agent.get("instructions") or "",
             tools=list(agent.get("tools") or []),

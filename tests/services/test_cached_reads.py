@@ -16,6 +16,7 @@ from agentplatform.models.prompt import PromptVersionCreate
 from agentplatform.models.run import RunCreate
 from agentplatform.services import prompt_versions, runs
 from agentplatform.services.permissions import Actor
+from agentplatform.services.prices import PriceSet, price_table, reset_price, set_price
 from agentplatform.services.prompts import resolve_prompt
 from agentplatform.services.run_metrics import metrics_summary
 from tests.services import REDIS_URL
@@ -117,6 +118,28 @@ async def test_dashboard_figures_follow_new_and_cancelled_runs() -> None:
         await runs.cancel_run(session=session, actor=actor, run_id=run.id)
         summary = await metrics_summary(session=session, actor=actor)
     assert (summary.runs, summary.cancelled) == (1, 1)
+
+
+async def prices_of(actor: Actor) -> tuple[float, float] | None:
+    async with session_scope() as session:
+        table = await price_table(session, actor.workspace_id)
+    price = table.get("house-model")
+    return None if price is None else (price.input_per_mtok, price.output_per_mtok)
+
+
+async def test_price_edits_apply_to_the_next_run_at_once_and_stay_in_their_workspace() -> None:
+    set_cache(MemoryBackend())
+    _user, actor = await owner()
+    _other_user, stranger = await owner()
+    assert await prices_of(actor) is None  # cached now: no price for this model yet
+    async with session_scope() as session:
+        await set_price(session=session, actor=actor, model="house-model",
+                        data=PriceSet(input_per_mtok=1.5, output_per_mtok=6))  # fmt: skip
+    assert await prices_of(actor) == (1.5, 6.0)
+    assert await prices_of(stranger) is None
+    async with session_scope() as session:
+        await reset_price(session=session, actor=actor, model="house-model")
+    assert await prices_of(actor) is None
 
 
 async def test_replicas_sharing_redis_see_each_others_writes() -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+
+import pytest
 
 from agentplatform.engine.events import StepEvent, TextDelta
 from agentplatform.models import Run
@@ -41,6 +44,7 @@ async def test_a_fast_stream_is_sent_in_few_signals_in_order_before_its_step() -
     for word in words:
         await sink(delta(word))
     await sink(StepEvent(agent_id="a1", agent_name="A1", kind="message", content="".join(words)))
+    await sink.flush()  # the step is committed while the run goes on; then it is signalled
 
     kinds = [s.kind for s in notifier.signals]
     assert kinds[-1] == "step" and set(kinds[:-1]) == {"delta"}
@@ -58,3 +62,13 @@ async def test_text_held_back_is_sent_after_a_pause_without_a_step() -> None:
     assert texts == {("a1", "Hel"), ("a1", "lo"), ("a2", "!")}
     await sink.flush()
     assert len(notifier.signals) == 3
+
+
+async def test_a_step_that_cannot_be_written_is_reported_not_lost_silently() -> None:
+    """Steps commit while the run goes on; a failed one surfaces at the next write and at
+    the flush before the outcome is written (here: its run does not exist)."""
+    sink = RunRecorder(uuid.uuid4(), Recording())  # type: ignore[arg-type]
+    assert await sink.write(kind="message", content="first") == 1
+    with pytest.raises(Exception, match=r"(?i)foreign key"):
+        await sink.write(kind="message", content="second")
+    assert await sink.flush() is not None

@@ -22,6 +22,7 @@ from agentplatform.services.run_events import set_notifier, stream_run_events
 from agentplatform.services.run_executor import execute_run
 from agentplatform.services.run_lease import INTERRUPTED, reap_expired_leases
 from agentplatform.services.run_notifier_redis import RedisNotifier
+from agentplatform.services.run_watch import renew_leases
 from tests.fakes.fake_openai import FakeLLMServer
 from tests.services.redis_support import closed_port_url
 from tests.services.run_support import (
@@ -315,6 +316,55 @@ async def test_heartbeats_keep_a_long_run_safe_from_the_reaper(fake_openai: Fake
     assert reaped == []
     assert len(leases - {None}) >= 3  # renewed every 0.2 s while the model was thinking
     assert run.status == "succeeded" and run.latency_ms is not None and run.latency_ms > 1500
+
+
+@pytest.mark.usefixtures("short_lease")
+async def test_a_run_taken_from_this_worker_stops_executing_here(
+    fake_openai: FakeLLMServer,
+) -> None:
+    """The reaper failed it after a stall and another worker holds it: this worker's
+    heartbeat sees that, stops its execution, and writes nothing over the new owner's."""
+    actor, agent = await fake_agent(fake_openai)
+    fake_openai.delay(30)
+    dispatcher = EmbeddedDispatcher(concurrency=2)
+    set_dispatcher(dispatcher)
+    run_id = await start(actor, agent)
+    await until_requests(fake_openai, 1)
+    async with session_scope() as session:
+        await session.exec(update(Run).where(col(Run.id) == run_id).values(worker_id="another"))
+        await session.commit()
+    await dispatcher.wait_idle(timeout=10)  # well before the model's 30 s answer
+    run = await load(run_id)
+    assert (run.status, run.worker_id, run.finished_at) == ("running", "another", None)
+
+
+async def test_one_heartbeat_renews_every_run_of_a_worker_and_reads_their_cancel_flags() -> None:
+    user, _ = await owner()
+
+    def running(worker: str, cancel: bool = False) -> Run:
+        return Run(
+            workspace_id=user.workspace_id,
+            kind="agent",
+            target_name="t",
+            input="x",
+            status="running",
+            worker_id=worker,
+            cancel_requested=cancel,
+            lease_expires_at=utcnow() + timedelta(seconds=1),
+        )
+
+    mine, cancelled, theirs = running("w1"), running("w1", cancel=True), running("w2")
+    finished = running("w1")
+    finished.status = "succeeded"
+    await add(mine, cancelled, theirs, finished)
+    ids = [mine.id, cancelled.id, theirs.id, finished.id]
+    flags = await renew_leases("w1", ids)
+    assert flags == {mine.id: False, cancelled.id: True}
+    after = {run_id: await load(run_id) for run_id in ids}
+    later = utcnow() + timedelta(seconds=20)
+    assert after[mine.id].lease_expires_at > later  # type: ignore[operator]
+    assert after[cancelled.id].lease_expires_at > later  # type: ignore[operator]
+    assert after[theirs.id].lease_expires_at < later  # type: ignore[operator]
 
 
 @pytest.fixture

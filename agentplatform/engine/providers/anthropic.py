@@ -16,12 +16,8 @@ from agentplatform.engine.providers.base import (
     Usage,
 )
 from agentplatform.engine.providers.openai_compat import parse_tool_arguments
-from agentplatform.engine.providers.retry import (
-    AttemptError,
-    HttpProvider,
-    RetryPolicy,
-    final_if_streamed,
-)
+from agentplatform.engine.providers.retry import HttpProvider, RetryPolicy
+from agentplatform.engine.providers.sse import AttemptError, SseStream, final_if_streamed
 
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096  # the Messages API requires max_tokens on every call
@@ -71,18 +67,17 @@ def wire_messages(messages: list[ChatMessage]) -> tuple[str, list[dict[str, Any]
     return system, turns
 
 
-class _Stream:
+class _Stream(SseStream):
     """Accumulates one streamed message from Anthropic's SSE events."""
 
     def __init__(self, on_text: TextDeltaCallback, emitted: list[bool]) -> None:
-        self.on_text = on_text
-        self.emitted = emitted
+        super().__init__(on_text, emitted)
         self.blocks: dict[int, dict[str, Any]] = {}
         self.usage: dict[str, Any] = {}
         self.stop_reason: str | None = None
 
-    async def on_event(self, event: dict[str, Any]) -> bool:
-        """Fold one event in, forwarding text deltas; True at `message_stop`."""
+    def on_event(self, event: dict[str, Any]) -> bool:
+        """Fold one event in, gathering text deltas; True at `message_stop`."""
         kind = event.get("type")
         index = int(event.get("index", 0))
         if kind == "message_start":
@@ -94,8 +89,7 @@ class _Stream:
             delta = event.get("delta") or {}
             if delta.get("type") == "text_delta" and delta.get("text"):
                 block["text"] += delta["text"]
-                self.emitted[0] = True
-                await self.on_text(delta["text"])
+                self.unsent.append(delta["text"])
             elif delta.get("type") == "input_json_delta":
                 block["json"] += delta.get("partial_json") or ""
         elif kind == "message_delta":
@@ -203,7 +197,7 @@ class AnthropicProvider(HttpProvider):
 
         async def stream_attempt() -> AssistantMessage:
             state = _Stream(on_text, emitted)
-            if not await self._read_sse(self.url, body, emitted, state.on_event):
+            if not await self._read_sse(self.url, body, state):
                 cut = AttemptError(
                     f"stream from {self.url} ended early", "no message_stop event", retryable=True
                 )

@@ -18,12 +18,8 @@ from agentplatform.engine.providers.base import (
     Usage,
 )
 from agentplatform.engine.providers.pricing import estimate_tokens
-from agentplatform.engine.providers.retry import (
-    AttemptError,
-    HttpProvider,
-    RetryPolicy,
-    final_if_streamed,
-)
+from agentplatform.engine.providers.retry import HttpProvider, RetryPolicy
+from agentplatform.engine.providers.sse import AttemptError, SseStream, final_if_streamed
 
 # OpenAI's reasoning models reject `max_tokens` and want `max_completion_tokens`.
 _REASONING_MODEL = re.compile(r"^(o\d|gpt-5)")
@@ -87,19 +83,18 @@ def _wire_tool(tool: ToolSchema) -> dict[str, Any]:
     return {"type": "function", "function": fn}
 
 
-class _Stream:
+class _Stream(SseStream):
     """Accumulates one streamed answer: text, tool-call deltas by index, usage, finish."""
 
     def __init__(self, on_text: TextDeltaCallback, emitted: list[bool]) -> None:
-        self.on_text = on_text
-        self.emitted = emitted
+        super().__init__(on_text, emitted)
         self.text: list[str] = []
         self.calls: dict[int, dict[str, str]] = {}
         self.usage: dict[str, Any] | None = None
         self.finish_reason: str | None = None
 
-    async def on_event(self, chunk: dict[str, Any]) -> bool:
-        """Fold one `data:` chunk in, forwarding text deltas; never ends the stream itself."""
+    def on_event(self, chunk: dict[str, Any]) -> bool:
+        """Fold one `data:` chunk in, gathering text deltas; never ends the stream itself."""
         if chunk.get("error"):
             detail = json.dumps(chunk["error"])[:300]
             raise AttemptError("the server reported an error mid-stream", detail, retryable=True)
@@ -111,8 +106,7 @@ class _Stream:
             delta = choice.get("delta") or {}
             if delta.get("content"):
                 self.text.append(delta["content"])
-                self.emitted[0] = True
-                await self.on_text(delta["content"])
+                self.unsent.append(delta["content"])
             for part in delta.get("tool_calls") or []:
                 slot = self.calls.setdefault(int(part.get("index", 0)), {"id": "", "args": ""})
                 fn = part.get("function") or {}
@@ -207,7 +201,7 @@ class OpenAICompatibleProvider(HttpProvider):
 
         async def stream_attempt() -> AssistantMessage:
             state = _Stream(on_text, emitted)
-            finished = await self._read_sse(self.url, body, emitted, state.on_event)
+            finished = await self._read_sse(self.url, body, state)
             # Some servers omit [DONE]; a finish_reason shows the answer is complete.
             if not finished and state.finish_reason is None:
                 cut = AttemptError(

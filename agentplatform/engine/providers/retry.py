@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import itertools
 import json
 import logging
 import random
+import ssl
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
@@ -19,15 +21,25 @@ from typing import Any, TypeVar
 import httpx
 
 from agentplatform.core.errors import ProviderError
+from agentplatform.engine.providers.sse import (
+    AttemptError,
+    SseStream,
+    final_if_streamed,
+    read_events,
+)
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# ~200 concurrent runs per process are spread over a few pools: httpcore's pool bookkeeping
-# grows with the square of its connection count, so 8 pools of 64 beat one pool of 512.
-POOL_SHARDS = 8
-POOL_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=32, keepalive_expiry=30)
+# Hundreds of concurrent calls per process are spread over many small pools: httpcore checks
+# every pooled connection on each request (the idle ones with socket calls), so its cost per
+# call grows with the pool's size; 32 pools of 16 cost about 30 % less CPU per call at 200
+# concurrent streams than 8 of 64 (docs/benchmarks.md).
+POOL_SHARDS = 32
+# Idle connections are dropped after 4 s, before common servers drop them (uvicorn-based
+# ones such as vLLM after 5 s): reusing one the server has just closed costs a retry.
+POOL_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=16, keepalive_expiry=4)
 RETRYABLE_STATUSES = frozenset({408, 429})
 
 # Pools per event loop: httpx connections are bound to the loop that opened them.
@@ -37,6 +49,16 @@ _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[httpx.AsyncC
 _turn = itertools.count()
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every pool (loading the CA bundle takes milliseconds and memory)."""
+    return httpx.create_ssl_context()
+
+
+def _new_client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(limits=POOL_LIMITS, timeout=httpx.Timeout(60.0), verify=_tls())
+
+
 def shared_client() -> httpx.AsyncClient:
     """One of the process-wide pooled clients for the running event loop, made lazily."""
     loop = asyncio.get_running_loop()
@@ -44,11 +66,11 @@ def shared_client() -> httpx.AsyncClient:
         _clients.pop(old, None)
     shards = _clients.setdefault(loop, [])
     if len(shards) < POOL_SHARDS:
-        shards.append(httpx.AsyncClient(limits=POOL_LIMITS, timeout=httpx.Timeout(60.0)))
+        shards.append(_new_client())
         return shards[-1]
     index = next(_turn) % POOL_SHARDS
     if shards[index].is_closed:
-        shards[index] = httpx.AsyncClient(limits=POOL_LIMITS, timeout=httpx.Timeout(60.0))
+        shards[index] = _new_client()
     return shards[index]
 
 
@@ -80,26 +102,6 @@ class RetryPolicy:
         """Exponential backoff with jitter for the n-th retry (1-based)."""
         delay = min(self.max_delay_s, self.base_delay_s * 2 ** (retry_number - 1))
         return delay / 2 + random.uniform(0, delay / 2)
-
-
-class AttemptError(Exception):
-    """One failed attempt, classified; `run_with_retries` turns the last into ProviderError."""
-
-    def __init__(
-        self,
-        cause: str,
-        detail: str = "",
-        *,
-        retryable: bool,
-        retry_after: float | None = None,
-        status: int | None = None,
-    ) -> None:
-        super().__init__(f"{cause}: {detail}" if detail else cause)
-        self.cause = cause
-        self.detail = detail
-        self.retryable = retryable
-        self.retry_after = retry_after
-        self.status = status
 
 
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:
@@ -150,15 +152,6 @@ def transport_error(exc: httpx.HTTPError, url: str) -> AttemptError:
     if isinstance(exc, httpx.TransportError):
         return AttemptError(f"connection to {url} failed", detail, retryable=True)
     return AttemptError(f"request to {url} failed", detail, retryable=False)
-
-
-def final_if_streamed(emitted: bool, err: AttemptError) -> AttemptError:
-    """Make a stream failure final once text reached the caller, so no delta is sent twice."""
-    if emitted and err.retryable:
-        err.retryable = False
-        note = "not retried because part of the answer was already streamed"
-        err.detail = f"{err.detail}; {note}" if err.detail else note
-    return err
 
 
 def _final(err: AttemptError, provider: str, model: str, url: str, attempts: int) -> ProviderError:
@@ -289,45 +282,19 @@ class HttpProvider:
                 f"invalid JSON in response from {url}", resp.text[:200], retryable=False
             ) from None
 
-    async def _read_sse(
-        self,
-        url: str,
-        body: Any,
-        emitted: list[bool],
-        on_event: Callable[[dict[str, Any]], Awaitable[bool]],
-    ) -> bool:
-        """One streamed attempt: each `data:` JSON goes to `on_event` (True = finished).
-
-        Returns whether the stream finished explicitly (`[DONE]` or `on_event`). A broken
-        stream is retryable only while `emitted[0]` is False (no text shown yet).
-        """
+    async def _read_sse(self, url: str, body: Any, stream: SseStream) -> bool:
+        """One streamed attempt, its events folded into `stream`; True if it ended explicitly.
+        A broken stream is retryable only while no text has reached the caller."""
         try:
             async with self._http().stream(
                 "POST", url, json=body, headers=self._headers, timeout=self.timeout_s
             ) as resp:
                 if resp.status_code >= 400:
                     raise http_error(resp, url, await resp.aread())
-                async for line in resp.aiter_lines():
-                    payload = line[5:].strip() if line.startswith("data:") else ""
-                    if payload == "[DONE]":
-                        return True
-                    if payload and await on_event(_sse_json(payload, url)):
-                        return True
+                return await read_events(resp, stream, url)
         except httpx.HTTPError as exc:
             err = transport_error(exc, url)
             err.cause = f"stream from {url} broke off"
-            raise final_if_streamed(emitted[0], err) from None
+            raise final_if_streamed(stream.emitted[0], err) from None
         except AttemptError as exc:
-            raise final_if_streamed(emitted[0], exc) from None
-        return False
-
-
-def _sse_json(payload: str, url: str) -> dict[str, Any]:
-    """Decode one SSE data payload; garbage mid-stream is worth a retry."""
-    try:
-        data = json.loads(payload)
-    except ValueError:
-        raise AttemptError(
-            f"invalid JSON in stream from {url}", payload[:200], retryable=True
-        ) from None
-    return data if isinstance(data, dict) else {}
+            raise final_if_streamed(stream.emitted[0], exc) from None
