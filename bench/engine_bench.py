@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import resource
@@ -99,8 +100,26 @@ def proc_cpu(pid: int) -> float:
         return 0.0
 
 
+class GcClock:
+    """Wall time this process spends in the cyclic garbage collector (all generations)."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._started = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.total += time.perf_counter() - self._started
+
+
+GC = GcClock()
+
+
 class Window:
-    """CPU (ours, split by thread; the fake server's) and peak RSS over one measured span."""
+    """CPU (ours, split by thread; the fake server's), GC time and peak RSS over one span."""
 
     def __init__(self, fake_pid: int, extra_pids: list[int] | None = None) -> None:
         self.fake_pid = fake_pid
@@ -113,11 +132,13 @@ class Window:
         self.fake0 = proc_cpu(self.fake_pid)
         self.extra0 = [proc_cpu(p) for p in self.extra]
         self.sampler.__enter__()
+        self.gc0 = GC.total
         self.t0 = time.perf_counter()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.elapsed = time.perf_counter() - self.t0
+        self.gc = GC.total - self.gc0
         self.sampler.__exit__()
         main1, other1 = cpu_split()
         self.cpu_main = main1 - self.cpu0[0]
@@ -437,6 +458,7 @@ class Bench:
                     "calls_per_s": calls / elapsed,
                     "cpu_main_ms_per_call": 1000 * sum(w.cpu_main for w in ws) / calls,
                     "cpu_other_ms_per_call": 1000 * sum(w.cpu_other for w in ws) / calls,
+                    "gc_ms_per_call": 1000 * sum(w.gc for w in ws) / calls,
                     "fake_cpu_pct": 100 * sum(w.cpu_fake for w in ws) / elapsed,
                     "bench_cpu_pct": 100 * sum(w.cpu_main + w.cpu_other for w in ws) / elapsed,
                     "peak_rss_mib": max(w.peak_rss for w in ws) / 2**20,
@@ -730,23 +752,24 @@ def summarise_profile(
 
 
 ENGINE_STEPS = {
-    "RunRecorder._persist": "persist a step (insert + commit)",
-    "RunRecorder.write": "record a step (lock + persist)",
-    "claim_run": "claim the run",
-    "_load": "load the run",
+    "RunRecorder._persist": "persist a step (group commit + signal)",
+    "RunRecorder.write": "record a step (queue it, wait for the one before)",
+    "StepWriter._flush": "group commit of steps (all runs)",
+    "_claim": "claim + load the run, its providers and prices (one transaction)",
     "_finish": "write the outcome",
-    "_cancel_requested": "cancel-flag read (on a signal or a heartbeat)",
-    "renew_lease": "lease renewal",
+    "_cancel_requested": "cancel-flag read (on a cancel signal)",
+    "renew_leases": "lease heartbeat (all runs of the worker, one statement)",
     "build_agent_specs": "build specs (decrypt keys)",
-    "price_table": "price table query",
+    "price_table": "price table (cached)",
     "OpenAICompatibleProvider.complete": "provider call (HTTP + SSE parse)",
     "InProcessNotifier.publish": "in-process notifier publish",
     "RedisNotifier.publish": "Redis notifier publish",
     "RedisNotifier._read_forever": "Redis pub/sub reader",
     "RunRecorder.__call__": "recorder: every event (deltas + steps)",
-    "watch_run": "lease/cancel watcher",
-    "Response.aiter_lines": "HTTP: reading the SSE body",
-    "_sse_json": "HTTP: JSON-decoding SSE chunks",
+    "watch_run": "cancel watcher",
+    "Response.aiter_bytes": "HTTP: reading the SSE body",
+    "_feed": "SSE: splitting and JSON-decoding events",
+    "Session.execute": "ORM sync part of queries (greenlet)",
     "Session.exec": "ORM sync part of queries (greenlet)",
     "Session.commit": "ORM sync part of commits (greenlet)",
     "run_team": "team strategy (all turns)",
@@ -1002,7 +1025,9 @@ def section(result: dict[str, Any]) -> str:
                     c.fmt(t["cpu_main_ms_per_call"] + t["cpu_other_ms_per_call"], 2),
                     c.fmt(t["cpu_main_ms_per_call"], 2),
                     c.fmt(t["cpu_other_ms_per_call"], 2),
+                    c.fmt(t.get("gc_ms_per_call"), 2),
                     c.fmt(d["cpu_main_ms_per_call"] + d["cpu_other_ms_per_call"], 2),
+                    c.fmt(d.get("gc_ms_per_call"), 2),
                 ]
             )
     b_table = c.table(
@@ -1031,7 +1056,9 @@ def section(result: dict[str, Any]) -> str:
             "team CPU ms/call",
             "of which event loop",
             "of which other threads",
+            "team GC ms/call",
             "direct CPU ms/call",
+            "direct GC ms/call",
         ],
         c_rows,
     )

@@ -29,7 +29,7 @@ class StepEvent:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TextDelta:
     """A chunk of streamed assistant text; published live, not persisted as a step."""
 
