@@ -754,9 +754,9 @@ def summarise_profile(
 ENGINE_STEPS = {
     "RunRecorder._persist": "persist a step (group commit + signal)",
     "RunRecorder.write": "record a step (queue it, wait for the one before)",
-    "StepWriter._flush": "group commit of steps (all runs)",
+    "GroupCommit._flush": "group commit of steps and outcomes (all runs)",
     "_claim": "claim + load the run, its providers and prices (one transaction)",
-    "_finish": "write the outcome",
+    "_finish": "write the outcome (group commit)",
     "_cancel_requested": "cancel-flag read (on a cancel signal)",
     "renew_leases": "lease heartbeat (all runs of the worker, one statement)",
     "build_agent_specs": "build specs (decrypt keys)",

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 
 from agentplatform.core import logging as log_context
-from agentplatform.core.db import get_async_engine, session_scope
+from agentplatform.core.db import session_scope
 from agentplatform.core.errors import AppError, ProviderError
 from agentplatform.engine.agent_loop import AgentSpec, AgentTimeout, CostFn, run_agent
 from agentplatform.engine.teams import run_team
@@ -31,6 +31,7 @@ from agentplatform.services.run_specs import (
     tool_registry,
 )
 from agentplatform.services.run_watch import WatchOutcome, watch_run
+from agentplatform.services.run_writes import run_writes
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +123,9 @@ _FINISH = (
 
 async def _finish(
     run: Run, worker_id: str, recorder: RunRecorder, outcome: Outcome, started: float
-) -> bool:
-    """Write the final status and totals, if this worker still owns the run."""
+) -> None:
+    """Write the final status and totals, if this worker still owns the run (group-committed
+    with other runs' writes)."""
     lost = await recorder.flush()
     if lost is not None and outcome.status == "succeeded":
         log.error("run %s: a step could not be recorded", run.id, exc_info=lost)
@@ -144,11 +146,9 @@ async def _finish(
     }
     params = {f"set_{name}": value for name, value in values.items()}
     params.update(finish_id=run.id, finish_worker=worker_id)
-    async with get_async_engine().begin() as conn:
-        result = await conn.execute(_FINISH, params)
+    await run_writes().write(_FINISH, params)
     await runs_changed(run.workspace_id)
     await publish(run.id, "status")
-    return result.rowcount == 1
 
 
 async def execute_run(run_id: uuid.UUID, worker_id: str) -> bool:

@@ -1,5 +1,5 @@
 """The step sink of a run: each engine event becomes a RunStep, committed at once (in a
-group commit shared with other runs' steps: run_step_writer) while the run goes on to its
+group commit shared with other runs' writes: run_writes) while the run goes on to its
 next model call.
 
 Steps are written before they are signalled, so a crash leaves a readable trace and a
@@ -19,7 +19,7 @@ from typing import Any
 
 from agentplatform.engine.events import RunEvent, StepEvent, TextDelta
 from agentplatform.services.run_events import RunNotifier, RunSignal
-from agentplatform.services.run_step_writer import Row, step_row, step_writer
+from agentplatform.services.run_writes import INSERT_STEPS, Row, run_writes, step_row
 
 CONTENT_MAX = 100_000
 DELTA_INTERVAL_S = 0.05  # ~20 updates a second: smooth to read, cheap to send
@@ -173,7 +173,7 @@ class RunRecorder:
             return self.seq
 
     async def _persist(self, row: Row) -> None:
-        await step_writer().write(row)
+        await run_writes().write(INSERT_STEPS, row)
         await self.notifier.publish(RunSignal(run_id=str(self.run_id), kind="step", seq=row["seq"]))
 
     async def flush(self) -> BaseException | None:

@@ -1,10 +1,12 @@
-"""Group commit of run steps: each step is committed before its write returns, and the steps
-that concurrent runs write meanwhile share one transaction.
+"""Group commit of the writes runs make as they execute (steps, outcomes): each write is
+committed before it returns, and the writes that concurrent runs make meanwhile share one
+transaction.
 
 One run alone gets its own transaction at once (no waiting for company); under load, the
-steps that arrive while a transaction is committing go together in the next one, so the
-cost of a commit is shared by many runs instead of paid by each. A batch that fails is
-retried row by row, so one bad row fails only its own write.
+writes that arrive while a transaction is committing go together in the next one (one
+multi-row statement per kind), so the cost of a commit is shared by many runs instead of
+paid by each. A batch that fails is retried write by write, so one bad row fails only its
+own write.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import asyncio
 import logging
 import uuid
 import weakref
-from collections.abc import Sequence
+from itertools import groupby
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Executable, insert
 
 from agentplatform.core.db import get_async_engine
 from agentplatform.models.common import new_id, utcnow
@@ -53,55 +55,62 @@ def step_row(*, run_id: uuid.UUID, seq: int, kind: str, **fields: Any) -> Row:
     return row
 
 
-async def _insert(rows: Sequence[Row]) -> None:
+INSERT_STEPS = insert(_STEPS)
+Write = tuple[Executable, Row, "asyncio.Future[None]"]
+
+
+async def _execute(writes: list[Write]) -> None:
+    """The writes in one transaction: one (multi-row) statement per run of equal ones."""
     async with get_async_engine().begin() as conn:
-        await conn.execute(insert(_STEPS), list(rows))
+        for statement, group in groupby(writes, key=lambda write: write[0]):
+            await conn.execute(statement, [params for _, params, _ in group])
 
 
-class StepWriter:
-    """Writes steps for one event loop; `write` returns once its step is committed."""
+class GroupCommit:
+    """Commits run writes for one event loop; `write` returns once its write is committed."""
 
     def __init__(self) -> None:
-        self._pending: list[tuple[Row, asyncio.Future[None]]] = []
+        self._pending: list[Write] = []
         self._flusher: asyncio.Task[None] | None = None
 
-    async def write(self, row: Row) -> None:
-        """Commit one step (together with any others written meanwhile)."""
+    async def write(self, statement: Executable, params: Row) -> None:
+        """Execute and commit `statement` with `params` (together with other writes made
+        meanwhile; `statement` must be one object reused for every write of its kind)."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((row, done))
+        self._pending.append((statement, params, done))
         if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush(), name="run-step-writer")
+            self._flusher = asyncio.create_task(self._flush(), name="run-writes")
         await done
 
     async def _flush(self) -> None:
         while self._pending:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             try:
-                await _insert([row for row, _ in batch])
+                await _execute(batch)
             except Exception as exc:
                 if len(batch) == 1:
-                    _settle(batch[0][1], exc)
+                    _settle(batch[0][2], exc)
                     continue
-                log.warning("%d steps failed together (%s); one by one now", len(batch), exc)
+                log.warning("%d run writes failed together (%s); one by one now", len(batch), exc)
                 await _one_by_one(batch)
                 continue
-            except BaseException as exc:  # cancelled: no waiter may hang on an unsettled step
-                for _, done in batch + self._pending:
+            except BaseException as exc:  # cancelled: no waiter may hang on an unsettled write
+                for _, _, done in batch + self._pending:
                     _settle(done, exc)
                 self._pending = []
                 raise
-            for _, done in batch:
+            for _, _, done in batch:
                 _settle(done, None)
 
 
-async def _one_by_one(batch: list[tuple[Row, asyncio.Future[None]]]) -> None:
-    for row, done in batch:
+async def _one_by_one(batch: list[Write]) -> None:
+    for write in batch:
         try:
-            await _insert([row])
+            await _execute([write])
         except Exception as exc:
-            _settle(done, exc)
+            _settle(write[2], exc)
         else:
-            _settle(done, None)
+            _settle(write[2], None)
 
 
 def _settle(done: asyncio.Future[None], exc: BaseException | None) -> None:
@@ -115,15 +124,15 @@ def _settle(done: asyncio.Future[None], exc: BaseException | None) -> None:
         done.set_exception(exc)
 
 
-_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, StepWriter] = (
+_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, GroupCommit] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def step_writer() -> StepWriter:
+def run_writes() -> GroupCommit:
     """The running event loop's writer (its futures and tasks are bound to that loop)."""
     loop = asyncio.get_running_loop()
     writer = _writers.get(loop)
     if writer is None:
-        writer = _writers[loop] = StepWriter()
+        writer = _writers[loop] = GroupCommit()
     return writer
