@@ -52,6 +52,9 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+RETRY_DELAYS_S = (1.0, 5.0, 30.0)  # before resubmitting a run whose execution crashed
+
+
 def reaper_interval_s() -> float:
     """How often expired leases are looked for: well within one lease."""
     settings = get_settings()
@@ -91,13 +94,19 @@ class EmbeddedDispatcher:
         return self._reaper is not None and not self._reaper.done()
 
     async def submit(self, run_id: uuid.UUID) -> None:
+        self._submit(run_id, attempt=0)
+
+    def _submit(self, run_id: uuid.UUID, *, attempt: int) -> None:
         semaphore = self._bind()
-        task = asyncio.create_task(self._execute(semaphore, run_id), name=f"run:{run_id}")
+        task = asyncio.create_task(self._execute(semaphore, run_id, attempt), name=f"run:{run_id}")
         self._set_waiting(self._waiting + 1)
+        self._track(task)
+
+    def _track(self, task: asyncio.Task[None]) -> None:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _execute(self, semaphore: asyncio.Semaphore, run_id: uuid.UUID) -> None:
+    async def _execute(self, semaphore: asyncio.Semaphore, run_id: uuid.UUID, attempt: int) -> None:
         try:
             await semaphore.acquire()
         finally:
@@ -108,8 +117,17 @@ class EmbeddedDispatcher:
             raise
         except Exception:  # one run's crash must not take the dispatcher down
             log.exception("run %s: the executor crashed", run_id)
+            if attempt < len(RETRY_DELAYS_S):
+                self._track(asyncio.create_task(self._retry(run_id, attempt)))
         finally:
             semaphore.release()
+
+    async def _retry(self, run_id: uuid.UUID, attempt: int) -> None:
+        """Submit again a run whose execution crashed (e.g. its claim met a locked SQLite
+        file): a run still queued gets claimed then; one that was claimed is left alone (the
+        claim only takes queued runs, and the reaper fails a run whose lease ran out)."""
+        await asyncio.sleep(RETRY_DELAYS_S[attempt])
+        self._submit(run_id, attempt=attempt + 1)
 
     async def start(self) -> bool:
         self._bind()
@@ -146,10 +164,15 @@ class EmbeddedDispatcher:
         self._reaper = None
 
     async def wait_idle(self, timeout: float | None = None) -> None:
-        """Wait until every submitted run has finished (tests, graceful drains)."""
-        pending = [t for t in self._tasks if not t.done()]
-        if pending:
-            await asyncio.wait(pending, timeout=timeout)
+        """Wait until every submitted run has finished, retries included (tests, graceful
+        drains), or `timeout` seconds passed."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while pending := [t for t in self._tasks if not t.done()]:
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                return
+            await asyncio.wait(pending, timeout=remaining)
 
 
 _dispatcher: RunDispatcher | None = None

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, update
 from agentplatform.core import logging as log_context
 from agentplatform.core.db import session_scope
 from agentplatform.core.errors import AppError, ProviderError
-from agentplatform.engine.agent_loop import AgentSpec, AgentTimeout, CostFn, run_agent
+from agentplatform.engine.agent_loop import AgentTimeout, run_agent
 from agentplatform.engine.teams import run_team
 from agentplatform.models.common import utcnow
 from agentplatform.models.run import Run
@@ -50,37 +50,22 @@ class Outcome:
     turns: dict[str, int] | None = None
 
 
-@dataclass
-class Prepared:
-    """What a run needs from the database before it starts: its agents and prices."""
-
-    agents: dict[str, AgentSpec]
-    cost_fn: CostFn
-
-
-async def _claim(run_id: uuid.UUID, worker_id: str) -> tuple[Run, Prepared | AppError] | None:
-    """Claim the run and load what it needs, in one transaction; None if not claimed. A
-    preparation error (a deleted provider, an undecryptable key) is returned, to fail the run."""
+async def _claim(run_id: uuid.UUID, worker_id: str) -> Run | None:
+    """Claim and load the run in one short write transaction (nothing else inside it: on
+    SQLite an open write transaction holds up every other writer); None if not claimed."""
     async with session_scope() as session:
         run = await claim_run(session, run_id, worker_id)
-        if run is None:
-            return None
-        prepared: Prepared | AppError
-        try:
-            agents = await build_agent_specs(session, run.workspace_id, run.config)
-            prices = await price_table(session, run.workspace_id)
-            prepared = Prepared(agents, cost_function(prices))
-        except AppError as exc:
-            prepared = exc
         await session.commit()
-    return run, prepared
+    return run
 
 
-async def _execute(run: Run, prepared: Prepared | AppError, recorder: RunRecorder) -> Outcome:
-    """Run the prepared specs through the engine."""
-    if isinstance(prepared, AppError):
-        raise prepared
-    config, agents, cost_fn = run.config, prepared.agents, prepared.cost_fn
+async def _execute(run: Run, recorder: RunRecorder) -> Outcome:
+    """Build the specs from the snapshot (providers in one query, cached prices) and run
+    them through the engine."""
+    config = run.config
+    async with session_scope() as session:
+        agents = await build_agent_specs(session, run.workspace_id, config)
+        cost_fn = cost_function(await price_table(session, run.workspace_id))
     registry = tool_registry()
     if config["kind"] == "agent":
         spec = agents[config["agent"]["id"]]
@@ -155,10 +140,9 @@ async def execute_run(run_id: uuid.UUID, worker_id: str) -> bool:
     """Claim and execute one queued run; False if another worker claimed it (or it was
     cancelled while queued). Cancelling this coroutine (shutdown) fails the run as
     interrupted before the cancellation propagates."""
-    claimed = await _claim(run_id, worker_id)
-    if claimed is None:
+    run = await _claim(run_id, worker_id)
+    if run is None:
         return False
-    run, prepared = claimed
     run_telemetry.execution_began()
     token = log_context.run_id.set(str(run_id))
     started = time.perf_counter()
@@ -170,7 +154,7 @@ async def execute_run(run_id: uuid.UUID, worker_id: str) -> bool:
         await publish(run_id, "status")
         recorder.observe = run_telemetry.step_observer(run)
         run_telemetry.run_started(run)
-        work = asyncio.ensure_future(_execute(run, prepared, recorder))
+        work = asyncio.ensure_future(_execute(run, recorder))
         watcher = asyncio.ensure_future(watch_run(run_id, worker_id, work, watch, notifier))
         try:
             outcome = await work

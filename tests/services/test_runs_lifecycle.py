@@ -233,6 +233,34 @@ async def test_excess_runs_wait_queued_under_the_concurrency_bound(
     assert (await load(first)).status == (await load(second)).status == "succeeded"
 
 
+async def test_a_run_whose_claim_crashed_is_submitted_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """E.g. the claim met a SQLite file locked past its busy timeout: the run is not left
+    queued for ever, it is claimed a moment later."""
+    from agentplatform.services import run_dispatch
+
+    user, actor = await owner()
+    agent = await make_agent(user.workspace_id, "retried", tools=["calculator"])
+    real = run_dispatch.execute_run
+    calls: list[uuid.UUID] = []
+
+    async def flaky(run_id: uuid.UUID, worker_id: str) -> bool:
+        calls.append(run_id)
+        if len(calls) == 1:
+            raise RuntimeError("database is locked")
+        return await real(run_id, worker_id)
+
+    monkeypatch.setattr(run_dispatch, "execute_run", flaky)
+    monkeypatch.setattr(run_dispatch, "RETRY_DELAYS_S", (0.05,))
+    dispatcher = EmbeddedDispatcher(concurrency=2)
+    set_dispatcher(dispatcher)
+    run_id = await start(actor, agent, "What is 2 + 2?")
+    await dispatcher.wait_idle(timeout=30)
+    assert calls == [run_id, run_id]
+    assert (await load(run_id)).status == "succeeded"
+
+
 async def test_start_reaps_and_picks_up_queued_runs() -> None:
     user, actor = await owner()
     agent = await make_agent(user.workspace_id, "later")
