@@ -755,7 +755,7 @@ ENGINE_STEPS = {
     "RunRecorder._persist": "persist a step (group commit + signal)",
     "RunRecorder.write": "record a step (queue it, wait for the one before)",
     "GroupCommit._flush": "group commit of steps and outcomes (all runs)",
-    "_claim": "claim + load the run, its providers and prices (one transaction)",
+    "_claim": "claim + load the run (one UPDATE ... RETURNING)",
     "_finish": "write the outcome (group commit)",
     "_cancel_requested": "cancel-flag read (on a cancel signal)",
     "renew_leases": "lease heartbeat (all runs of the worker, one statement)",
@@ -1272,9 +1272,10 @@ threads running SQLite (plus the default executor).
 call on {dbs[0]} against {c.fmt(direct_a, 2)} ms for the same call made directly ({a_ratios}; the
 ≤ 2× target is {met_a}). The difference is bookkeeping: per call one `RunStep` (group-committed
 with the steps of other runs in flight) and ~{c.fmt(deltas, 0)} streamed text deltas gathered by
-`RunRecorder` (signalled at most every 50 ms per agent); per run (÷ 6) one transaction that
-claims and loads the run with its providers and (cached) prices, the outcome UPDATE and the
-cancel watcher: {sessions} database sessions for a 6-call run. `create_run` (resolving and
+`RunRecorder` (signalled at most every 50 ms per agent); per run (÷ 6) the claim (one
+`UPDATE … RETURNING` that also loads the run), one query for its providers, the (cached) price
+table, the outcome UPDATE (group-committed too) and the cancel watcher: {sessions} database
+sessions for a 6-call run. `create_run` (resolving and
 snapshotting the config) adds {c.fmt(c.median(a0.get("create_ms", [float("nan")])), 1)} ms per
 run on top.
 
@@ -1295,22 +1296,22 @@ direct chains. The team path allocates more (events, rows, tasks), so it spends 
 Python's cyclic garbage collector (GC columns; wall time, included in the CPU figures).
 
 *Where the CPU goes* (profile above): the streaming HTTP read is shared with the baseline; what
-is the platform's own is the per-run database work (the claim transaction
-and the outcome UPDATE: about 1 ms of CPU per statement through SQLAlchemy and the async
+is the platform's own is the per-run database work (the claim, the providers query and
+the outcome UPDATE: about 1 ms of CPU per statement through SQLAlchemy and the async
 driver), the per-delta path (`on_text` → `TextDelta` → `RunRecorder`, ~125 times per call),
 garbage collection, and the step inserts (shared by many runs). Changes of 2026-11-24 (second
 session), measured against the figures before them (0.36 / 0.51 of direct at 200 runs on
 SQLite / PostgreSQL, 0.56 / 0.56 at 50): streamed bodies are read to the end after `[DONE]`,
 so pooled connections are reused (before, *every* streamed call opened a new TCP connection,
 for the baseline too); 32 smaller connection pools instead of 8 (httpcore checks every pooled
-connection per request); steps group-committed with one Core INSERT per batch and committed
-while the run goes on; one transaction and one prebuilt `UPDATE … RETURNING` to claim and load
-a run, one query for all its providers, a cached price table; a prebuilt Core outcome UPDATE;
-one lease heartbeat per worker (one statement for all its runs) instead of one per run; no
-pre-ping on SQLite checkouts (a thread hop each). What remains is mostly ORM/driver cost per
-statement and Python object churn per delta; closing the gap to 0.8 would take a leaner
-persistence path for the per-run statements (e.g. batching outcome writes like steps) and a
-per-delta path without an event object and coroutine per chunk.
+connection per request); steps and outcomes group-committed (one multi-row statement per
+batch), a step committed while the run goes on; one prebuilt `UPDATE … RETURNING` to claim and
+load a run, one query for all its providers, a cached price table; one lease heartbeat per
+worker (one statement for all its runs) instead of one per run; no pre-ping on SQLite checkouts
+(a thread hop each). What remains is mostly ORM/driver cost per statement and Python object
+churn per delta; closing the gap to 0.8 would take a leaner persistence path for the per-run
+statements and a per-delta path without an event object and coroutine per chunk. (Run to run,
+on this shared 2-CPU machine, the (b) ratios move by about ±0.05.)
 
 *(d)* Through the queue,
 {d_note} Before deltas were coalesced (commit 79d05c2) the
