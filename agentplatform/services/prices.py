@@ -37,7 +37,9 @@ class PricesPublic(BaseModel):
     count: int
 
 
-PRICES_CACHE_TTL_S = 3600  # writes invalidate at once; the TTL only bounds memory
+# Price edits invalidate at once in every process sharing the cache (Redis; without it there
+# is one process, whose own cache is the one invalidated). The TTL only bounds memory.
+PRICES_CACHE_TTL_S = 3600
 
 
 def _model_key(model: str) -> str:
@@ -124,10 +126,12 @@ async def prices_changed(workspace_id: uuid.UUID) -> None:
 
 
 def _decode_custom(raw: bytes) -> dict[str, Price]:
-    rows = json.loads(raw)
-    if not isinstance(rows, dict):
-        raise ValueError("not a price table")
-    return {model: Price(float(i), float(o)) for model, (i, o) in rows.items()}
+    """A cached table; anything unreadable is a ValueError (the cache then loads afresh)."""
+    try:
+        rows = json.loads(raw)
+        return {model: Price(float(i), float(o)) for model, (i, o) in rows.items()}
+    except (TypeError, KeyError, AttributeError) as exc:
+        raise ValueError(f"not a price table: {exc}") from exc
 
 
 async def price_table(session: AsyncSession, workspace_id: uuid.UUID) -> Mapping[str, Price]:

@@ -30,7 +30,7 @@ from agentplatform.services.run_specs import (
     cost_function,
     tool_registry,
 )
-from agentplatform.services.run_watch import WatchOutcome, watch_run
+from agentplatform.services.run_watch import WatchOutcome, lease_keeper, watch_run
 from agentplatform.services.run_writes import run_writes
 
 log = logging.getLogger(__name__)
@@ -112,10 +112,11 @@ async def _finish(
     """Write the final status and totals, if this worker still owns the run (group-committed
     with other runs' writes)."""
     lost = await recorder.flush()
-    if lost is not None and outcome.status == "succeeded":
+    if lost is not None:
         log.error("run %s: a step could not be recorded", run.id, exc_info=lost)
-        error = f"internal error: a step was not recorded: {lost}"
-        outcome = Outcome("failed", "error", error=error)
+        if outcome.status == "succeeded":
+            error = f"internal error: a step was not recorded: {lost}"
+            outcome = Outcome("failed", "error", error=error)
     values: dict[str, Any] = {
         "status": outcome.status,
         "stopped_reason": outcome.stopped_reason,
@@ -150,12 +151,14 @@ async def execute_run(run_id: uuid.UUID, worker_id: str) -> bool:
     recorder = RunRecorder(run_id, notifier)
     watch = WatchOutcome()
     shutting_down = False
+    keeper = lease_keeper(worker_id)
     try:
         await publish(run_id, "status")
         recorder.observe = run_telemetry.step_observer(run)
         run_telemetry.run_started(run)
         work = asyncio.ensure_future(_execute(run, recorder))
-        watcher = asyncio.ensure_future(watch_run(run_id, worker_id, work, watch, notifier))
+        keeper.track(run_id, work, watch)  # until the outcome is written
+        watcher = asyncio.ensure_future(watch_run(run_id, work, watch, notifier))
         try:
             outcome = await work
         except asyncio.CancelledError:
@@ -172,7 +175,10 @@ async def execute_run(run_id: uuid.UUID, worker_id: str) -> bool:
         finally:
             watcher.cancel()
         if outcome.status == "cancelled":
-            await recorder.write(kind="error", content=CANCELLED_TEXT)
+            try:
+                await recorder.write(kind="error", content=CANCELLED_TEXT)
+            except Exception:  # a step that could not be written: the outcome still is
+                log.exception("run %s: could not record the cancellation step", run_id)
         await _finish(run, worker_id, recorder, outcome, started)
         run_telemetry.run_finished(
             run,
@@ -182,6 +188,7 @@ async def execute_run(run_id: uuid.UUID, worker_id: str) -> bool:
         )
         log.info("run %s %s (%s)", run_id, outcome.status, outcome.stopped_reason)
     finally:
+        keeper.untrack(run_id)
         log_context.run_id.reset(token)
         run_telemetry.execution_ended()
     if shutting_down:

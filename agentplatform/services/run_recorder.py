@@ -1,12 +1,13 @@
-"""The step sink of a run: each engine event becomes a RunStep, committed at once (in a
-group commit shared with other runs' writes: run_writes) while the run goes on to its
-next model call.
+"""The step sink of a run: each engine event becomes a RunStep, committed within
+milliseconds (in a group commit shared with other runs' writes: run_writes) while the run
+goes on to its next model call or tool; the next step waits for it.
 
-Steps are written before they are signalled, so a crash leaves a readable trace and a
-stream never announces a step it cannot read. Text deltas are only signalled (live), and
-coalesced: at most one signal per agent every DELTA_INTERVAL_S (a fast model sends hundreds
-of tiny deltas a second; with Redis each signal is a publish), and always before the next
-step, so a watcher sees the text in order and complete before the message step.
+Steps are written before they are signalled, so a crash leaves a readable trace (all but a
+step still committing at that moment) and a stream never announces a step it cannot read.
+Text deltas are only signalled (live), and coalesced: at most one signal per agent every
+DELTA_INTERVAL_S (a fast model sends hundreds of tiny deltas a second; with Redis each
+signal is a publish), after the step before them and before the next step, so a watcher sees
+the trace and the text in order.
 """
 
 from __future__ import annotations
@@ -130,7 +131,10 @@ class RunRecorder:
                 return
 
     async def _signal_deltas(self) -> None:
-        """Publish the text gathered since the last signal, one signal per agent, in order."""
+        """Publish the text gathered since the last signal, one signal per agent, in order
+        (after the step still committing, whose signal comes first)."""
+        if self._in_flight is not None and not self._in_flight.done():
+            await asyncio.wait([self._in_flight])
         async with self._delta_lock:
             self._last_delta_signal = asyncio.get_running_loop().time()
             pending, self._deltas = self._deltas, {}
@@ -161,7 +165,8 @@ class RunRecorder:
             await self._signal_deltas()
         async with self._lock:
             if self._in_flight is not None:
-                await asyncio.shield(self._in_flight)
+                before, self._in_flight = self._in_flight, None
+                await asyncio.shield(before)  # its error fails the run here, once
             self.seq += 1
             row = step_row(
                 run_id=self.run_id, seq=self.seq, kind=kind, content=content[:CONTENT_MAX], **fields
@@ -185,4 +190,5 @@ class RunRecorder:
             await self._signal_deltas()
         writes = {*self._writes, *([self._in_flight] if self._in_flight else [])}
         results = await asyncio.gather(*writes, return_exceptions=True)
+        self._in_flight = None
         return next((r for r in results if isinstance(r, BaseException)), None)

@@ -133,12 +133,12 @@ async def _cancel_requested(run_id: uuid.UUID) -> bool:
 
 async def watch_run(
     run_id: uuid.UUID,
-    worker_id: str,
     work: asyncio.Future[Any],
     outcome: WatchOutcome,
     notifier: RunNotifier,
 ) -> None:
-    """Keep the run's lease fresh and cancel `work` when a cancel is requested.
+    """Cancel `work` when a cancel is requested (the worker's LeaseKeeper, which the
+    executor tracks the run with, keeps its lease fresh).
 
     A cancel is seen at once when signalled (in this process, or through Redis): the
     database flag is read when a signal arrives. The worker's heartbeat reads every flag
@@ -148,19 +148,14 @@ async def watch_run(
     progresses: see docs/benchmarks.md.) Queries are shielded: stopping the watcher
     mid-query lets the query finish and its connection go back to the pool cleanly.
     """
-    keeper = lease_keeper(worker_id)
-    keeper.track(run_id, work, outcome)
-    try:
-        async with notifier.subscribe(str(run_id), kinds=("cancel",)) as signals:
-            while not work.done():
-                pushed = notifier.pushes_cancels
-                wait_s = get_settings().run_heartbeat_seconds if pushed else CANCEL_POLL_S
-                signal = await signals.next(wait_s)
-                if signal is None and pushed:
-                    continue
-                if await asyncio.shield(_cancel_requested(run_id)) and not work.done():
-                    outcome.cancelled = True
-                    work.cancel()
-                    return
-    finally:
-        keeper.untrack(run_id)
+    async with notifier.subscribe(str(run_id), kinds=("cancel",)) as signals:
+        while not work.done():
+            pushed = notifier.pushes_cancels
+            wait_s = get_settings().run_heartbeat_seconds if pushed else CANCEL_POLL_S
+            signal = await signals.next(wait_s)
+            if signal is None and pushed:
+                continue
+            if await asyncio.shield(_cancel_requested(run_id)) and not work.done():
+                outcome.cancelled = True
+                work.cancel()
+                return

@@ -27,6 +27,7 @@ from agentplatform.models.run import RunStep
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+WRITE_TIMEOUT_S = 60.0
 _STEPS = RunStep.__table__  # type: ignore[attr-defined]
 
 Row = dict[str, Any]
@@ -60,8 +61,10 @@ Write = tuple[Executable, Row, "asyncio.Future[None]"]
 
 
 async def _execute(writes: list[Write]) -> None:
-    """The writes in one transaction: one (multi-row) statement per run of equal ones."""
-    async with get_async_engine().begin() as conn:
+    """The writes in one transaction: one (multi-row) statement per run of equal ones. A
+    database that does not answer fails them after WRITE_TIMEOUT_S instead of holding every
+    run of the process."""
+    async with asyncio.timeout(WRITE_TIMEOUT_S), get_async_engine().begin() as conn:
         for statement, group in groupby(writes, key=lambda write: write[0]):
             await conn.execute(statement, [params for _, params, _ in group])
 
@@ -83,24 +86,29 @@ class GroupCommit:
         await done
 
     async def _flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            try:
-                await _execute(batch)
-            except Exception as exc:
-                if len(batch) == 1:
-                    _settle(batch[0][2], exc)
-                    continue
-                log.warning("%d run writes failed together (%s); one by one now", len(batch), exc)
-                await _one_by_one(batch)
-                continue
-            except BaseException as exc:  # cancelled: no waiter may hang on an unsettled write
-                for _, _, done in batch + self._pending:
-                    _settle(done, exc)
-                self._pending = []
-                raise
-            for _, _, done in batch:
-                _settle(done, None)
+        batch: list[Write] = []
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                await self._commit(batch)
+        except BaseException as exc:  # cancelled: no waiter may hang on an unsettled write
+            for _, _, done in batch + self._pending:
+                _settle(done, exc)
+            self._pending = []
+            raise
+
+    async def _commit(self, batch: list[Write]) -> None:
+        try:
+            await _execute(batch)
+        except Exception as exc:
+            if len(batch) == 1:
+                _settle(batch[0][2], exc)
+                return
+            log.warning("%d run writes failed together (%s); one by one now", len(batch), exc)
+            await _one_by_one(batch)
+            return
+        for _, _, done in batch:
+            _settle(done, None)
 
 
 async def _one_by_one(batch: list[Write]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 from playwright.sync_api import Page, expect
 
@@ -36,5 +38,13 @@ def test_demo_owner_is_printed_once(served_app: ServedApp) -> None:
 
 def test_log_lines_carry_the_request_id(served_app: ServedApp) -> None:
     httpx.get(f"{served_app.url}/api/health", headers={"X-Request-ID": "trace-me-42"})
-    lines = [ln for ln in served_app.output.read_text().splitlines() if "trace-me-42" in ln]
-    assert any("GET /api/health 200" in line for line in lines)
+
+    def tagged() -> list[str]:
+        text = served_app.output.read_text()
+        return [line for line in text.splitlines() if "trace-me-42" in line]
+
+    # The access line is written after the response is sent: give the server a moment.
+    deadline = time.monotonic() + 10
+    while not any("GET /api/health 200" in line for line in tagged()):
+        assert time.monotonic() < deadline, f"no access line with the request id: {tagged()}"
+        time.sleep(0.05)

@@ -64,11 +64,16 @@ async def test_text_held_back_is_sent_after_a_pause_without_a_step() -> None:
     assert len(notifier.signals) == 3
 
 
-async def test_a_step_that_cannot_be_written_is_reported_not_lost_silently() -> None:
-    """Steps commit while the run goes on; a failed one surfaces at the next write and at
-    the flush before the outcome is written (here: its run does not exist)."""
+async def test_a_step_that_cannot_be_written_is_reported_once_not_lost_silently() -> None:
+    """Steps commit while the run goes on; a failed one surfaces at the next write (the run
+    fails there) or, if it was the last, at the flush before the outcome is written (here:
+    the steps' run does not exist)."""
     sink = RunRecorder(uuid.uuid4(), Recording())  # type: ignore[arg-type]
     assert await sink.write(kind="message", content="first") == 1
     with pytest.raises(Exception, match=r"(?i)foreign key"):
         await sink.write(kind="message", content="second")
-    assert await sink.flush() is not None
+    assert await sink.flush() is None  # already reported to the run
+
+    last = RunRecorder(uuid.uuid4(), Recording())  # type: ignore[arg-type]
+    await last.write(kind="message", content="only")
+    assert "foreign key" in str(await last.flush()).lower()

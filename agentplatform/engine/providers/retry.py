@@ -34,12 +34,13 @@ T = TypeVar("T")
 
 # Hundreds of concurrent calls per process are spread over many small pools: httpcore checks
 # every pooled connection on each request (the idle ones with socket calls), so its cost per
-# call grows with the pool's size; 32 pools of 16 cost about 30 % less CPU per call at 200
-# concurrent streams than 8 of 64 (docs/benchmarks.md).
+# call grows with the pool's size; 32 pools keeping 16 idle connections each cost about 30 %
+# less CPU per call at 200 concurrent streams than 8 of 64 (docs/benchmarks.md). Each pool may
+# open 32 at once; calls are spread over the pools in turn.
 POOL_SHARDS = 32
 # Idle connections are dropped after 4 s, before common servers drop them (uvicorn-based
 # ones such as vLLM after 5 s): reusing one the server has just closed costs a retry.
-POOL_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=16, keepalive_expiry=4)
+POOL_LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=16, keepalive_expiry=4)
 RETRYABLE_STATUSES = frozenset({408, 429})
 
 # Pools per event loop: httpx connections are bound to the loop that opened them.

@@ -13,7 +13,7 @@ import httpx
 
 from agentplatform.engine.providers.base import TextDeltaCallback
 
-DRAIN_TIMEOUT_S = 1.0  # after the end marker: wait this long for the body's end, at most
+DRAIN_TIMEOUT_S = 0.1  # after the end marker: wait this long for the body's end, at most
 
 
 class AttemptError(Exception):
