@@ -168,7 +168,7 @@ class HoldDispatcher:
 DELTAS = [0]
 
 
-async def _count_delta(_text: str) -> None:
+def _count_delta(_text: str) -> None:
     DELTAS[0] += 1
 
 

@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from agentplatform.core.errors import AppError
 from agentplatform.engine.budget import (
@@ -16,7 +17,7 @@ from agentplatform.engine.budget import (
     BudgetTracker,
     TimeBudgetExceeded,
 )
-from agentplatform.engine.events import StepEvent, StepSink, TextDelta, discard
+from agentplatform.engine.events import StepEvent, StepSink, discard
 from agentplatform.engine.providers.base import (
     AssistantMessage,
     ChatMessage,
@@ -212,8 +213,7 @@ async def _loop(
     """The iterations; updates `result` as it goes so a time-out keeps partial totals."""
     allowed = set(spec.tools)
 
-    async def on_text(text: str) -> None:
-        await emit(TextDelta(agent_id=spec.id, agent_name=spec.name, text=text))
+    on_text = partial(emit.text, spec.id, spec.name)
 
     for iteration in range(1, spec.max_iterations + 1):
         result.iterations = iteration

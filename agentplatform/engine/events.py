@@ -1,4 +1,4 @@
-"""Run events the engine emits as it works: trace steps (persisted) and text deltas (live)."""
+"""Run events the engine emits as it works: trace steps (persisted) and streamed text (live)."""
 
 from __future__ import annotations
 
@@ -29,26 +29,28 @@ class StepEvent:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class TextDelta:
-    """A chunk of streamed assistant text; published live, not persisted as a step."""
-
-    agent_id: str
-    agent_name: str
-    text: str
-
-
-RunEvent = StepEvent | TextDelta
-
-
 class StepSink(Protocol):
-    """Receives every event as it happens (the run service persists and publishes them)."""
+    """Receives the run's events as they happen (the run service persists and publishes them):
+    every trace step, awaited, and streamed text, handed on without waiting."""
 
-    async def __call__(self, event: RunEvent) -> None:
-        """Handle one event; raising aborts the run."""
+    async def __call__(self, event: StepEvent) -> None:
+        """Handle one step; raising aborts the run."""
+        ...
+
+    def text(self, agent_id: str, agent_name: str, text: str) -> None:
+        """Take a piece of streamed assistant text (live only; the message step that follows
+        carries the whole text). Must not block: a model sends hundreds a second."""
         ...
 
 
-async def discard(event: RunEvent) -> None:
+class Discard:
     """A sink that drops every event (for callers that only want the result)."""
-    return None
+
+    async def __call__(self, event: StepEvent) -> None:
+        return None
+
+    def text(self, agent_id: str, agent_name: str, text: str) -> None:
+        return None
+
+
+discard = Discard()

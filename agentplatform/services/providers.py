@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agentplatform.core.errors import Conflict, NotFound, ValidationFailed
-from agentplatform.core.security import decrypt_field, encrypt_field
+from agentplatform.core.security import encrypt_field
 from agentplatform.models import Agent, Provider
 from agentplatform.models.common import utcnow
 from agentplatform.models.provider import (
@@ -31,6 +31,7 @@ from agentplatform.services.pagination import (
     reject_bad_text,
 )
 from agentplatform.services.permissions import Actor, require
+from agentplatform.services.provider_connections import decrypt_key, providers_changed
 
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
 BASE_URL_MAX = 500
@@ -155,6 +156,7 @@ async def create_provider(
         after=public,
     )
     await commit_unique(session, "provider", data.name)
+    await providers_changed(actor.workspace_id)
     return public
 
 
@@ -211,6 +213,7 @@ async def update_provider(
         after=public,
     )
     await commit_unique(session, "provider", provider.name)
+    await providers_changed(actor.workspace_id)
     return public
 
 
@@ -242,6 +245,7 @@ async def delete_provider(
     )
     await session.delete(provider)
     await session.commit()
+    await providers_changed(actor.workspace_id)
 
 
 async def provider_secret(
@@ -249,33 +253,4 @@ async def provider_secret(
 ) -> tuple[Provider, str | None]:
     """For the engine only: the provider row and its decrypted API key (never shown)."""
     provider = await load_provider(session, workspace_id, provider_id)
-    return provider, _api_key(provider)
-
-
-async def provider_secrets(
-    *, session: AsyncSession, workspace_id: uuid.UUID, provider_ids: set[uuid.UUID]
-) -> dict[uuid.UUID, tuple[Provider, str | None]]:
-    """`provider_secret` for several providers in one query; a missing one is 404."""
-    if not provider_ids:
-        return {}
-    query = select(Provider).where(
-        Provider.workspace_id == workspace_id, col(Provider.id).in_(provider_ids)
-    )
-    rows = {row.id: row for row in (await session.exec(query)).all()}
-    missing = sorted(str(provider_id) for provider_id in provider_ids - rows.keys())
-    if missing:
-        raise NotFound(f"No provider {missing[0]} in this workspace.")
-    return {provider_id: (row, _api_key(row)) for provider_id, row in rows.items()}
-
-
-def _api_key(provider: Provider) -> str | None:
-    """The decrypted API key; an undecryptable one is an error saying what to do."""
-    if not provider.api_key_encrypted:
-        return None
-    try:
-        return decrypt_field(provider.api_key_encrypted)
-    except ValueError:
-        raise ValidationFailed(
-            f"The API key of provider '{provider.name}' cannot be decrypted (SECRET_KEY "
-            "changed?): enter the key again in the provider settings."
-        ) from None
+    return provider, decrypt_key(provider.name, provider.api_key_encrypted)

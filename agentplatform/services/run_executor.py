@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 
 from agentplatform.core import logging as log_context
-from agentplatform.core.db import session_scope
+from agentplatform.core.db import get_async_engine, session_scope
 from agentplatform.core.errors import AppError, ProviderError
 from agentplatform.engine.agent_loop import AgentTimeout, run_agent
 from agentplatform.engine.teams import run_team
@@ -21,7 +21,7 @@ from agentplatform.models.run import Run
 from agentplatform.services import run_telemetry
 from agentplatform.services.prices import price_table
 from agentplatform.services.run_events import get_notifier, publish
-from agentplatform.services.run_lease import INTERRUPTED, claim_run
+from agentplatform.services.run_lease import INTERRUPTED, ClaimedRun, claim_run
 from agentplatform.services.run_metrics import runs_changed
 from agentplatform.services.run_recorder import RunRecorder
 from agentplatform.services.run_specs import (
@@ -50,16 +50,14 @@ class Outcome:
     turns: dict[str, int] | None = None
 
 
-async def _claim(run_id: uuid.UUID, worker_id: str) -> Run | None:
-    """Claim and load the run in one short write transaction (nothing else inside it: on
+async def _claim(run_id: uuid.UUID, worker_id: str) -> ClaimedRun | None:
+    """Claim and read the run in one short write transaction (nothing else inside it: on
     SQLite an open write transaction holds up every other writer); None if not claimed."""
-    async with session_scope() as session:
-        run = await claim_run(session, run_id, worker_id)
-        await session.commit()
-    return run
+    async with get_async_engine().begin() as conn:
+        return await claim_run(conn, run_id, worker_id)
 
 
-async def _execute(run: Run, recorder: RunRecorder) -> Outcome:
+async def _execute(run: ClaimedRun, recorder: RunRecorder) -> Outcome:
     """Build the specs from the snapshot (providers in one query, cached prices) and run
     them through the engine."""
     config = run.config
@@ -77,7 +75,7 @@ async def _execute(run: Run, recorder: RunRecorder) -> Outcome:
     return Outcome("succeeded", outcome.stopped_reason, outcome.output, turns=turns)
 
 
-def _failure(exc: BaseException, run: Run) -> Outcome:
+def _failure(exc: BaseException, run: ClaimedRun) -> Outcome:
     """The outcome of an engine error; its text names provider, model and cause."""
     if isinstance(exc, AgentTimeout):
         return Outcome("timed_out", "agent_timeout", error=exc.message)
@@ -107,7 +105,7 @@ _FINISH = (
 
 
 async def _finish(
-    run: Run, worker_id: str, recorder: RunRecorder, outcome: Outcome, started: float
+    run: ClaimedRun, worker_id: str, recorder: RunRecorder, outcome: Outcome, started: float
 ) -> None:
     """Write the final status and totals, if this worker still owns the run (group-committed
     with other runs' writes)."""

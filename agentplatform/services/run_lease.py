@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, func, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agentplatform.core.config import get_settings
 from agentplatform.core.db import session_scope
@@ -29,6 +31,19 @@ def lease_until(now: datetime | None = None) -> datetime:
     return (now or utcnow()) + timedelta(seconds=get_settings().run_lease_seconds)
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimedRun:
+    """What the executor needs of the run it claimed (read by the claim itself)."""
+
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    kind: str
+    agent_id: uuid.UUID | None
+    team_id: uuid.UUID | None
+    input: str
+    config: dict[str, Any]
+
+
 _RUNS = Run.__table__  # type: ignore[attr-defined]
 # Built once: the claim runs for every run, and building the statement costs more than
 # executing it on a fast database.
@@ -41,12 +56,12 @@ _CLAIM = (
         started_at=bindparam("claim_now"),
         lease_expires_at=bindparam("claim_lease"),
     )
-    .returning(*_RUNS.c)
+    .returning(*(_RUNS.c[name] for name in ClaimedRun.__slots__))
 )
 
 
-async def claim_run(session: AsyncSession, run_id: uuid.UUID, worker_id: str) -> Run | None:
-    """Take a queued run for `worker_id` and return it (one UPDATE ... RETURNING; the caller
+async def claim_run(conn: AsyncConnection, run_id: uuid.UUID, worker_id: str) -> ClaimedRun | None:
+    """Take a queued run for `worker_id` and read it (one UPDATE ... RETURNING; the caller
     commits); None if another worker has it or it was cancelled."""
     now = utcnow()
     params = {
@@ -55,8 +70,8 @@ async def claim_run(session: AsyncSession, run_id: uuid.UUID, worker_id: str) ->
         "claim_now": now,
         "claim_lease": lease_until(now),
     }
-    row = (await session.execute(_CLAIM, params)).mappings().first()
-    return None if row is None else Run(**row)
+    row = (await conn.execute(_CLAIM, params)).first()
+    return None if row is None else ClaimedRun(*row)
 
 
 async def _add_final_step(run_id: uuid.UUID, content: str) -> None:

@@ -4,23 +4,26 @@ goes on to its next model call or tool; the next step waits for it.
 
 Steps are written before they are signalled, so a crash leaves a readable trace (all but a
 step still committing at that moment) and a stream never announces a step it cannot read.
-Text deltas are only signalled (live), and coalesced: at most one signal per agent every
-DELTA_INTERVAL_S (a fast model sends hundreds of tiny deltas a second; with Redis each
-signal is a publish), after the step before them and before the next step, so a watcher sees
-the trace and the text in order.
+Streamed text is only signalled (live), and coalesced: kept as it comes (no coroutine per
+delta: a fast model sends hundreds a second) and signalled at most once per agent every
+DELTA_INTERVAL_S (with Redis each signal is a publish), after the step before it and before
+the next step, so a watcher sees the trace and the text in order.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from agentplatform.engine.events import RunEvent, StepEvent, TextDelta
+from agentplatform.engine.events import StepEvent
 from agentplatform.services.run_events import RunNotifier, RunSignal
 from agentplatform.services.run_writes import INSERT_STEPS, Row, run_writes, step_row
+
+log = logging.getLogger(__name__)
 
 CONTENT_MAX = 100_000
 DELTA_INTERVAL_S = 0.05  # ~20 updates a second: smooth to read, cheap to send
@@ -59,7 +62,8 @@ class RunRecorder:
         self.observe: Callable[[StepEvent], None] | None = None
         self._deltas: dict[tuple[str, str], list[str]] = {}  # (agent id, name) -> texts
         self._last_delta_signal = 0.0
-        self._delta_timer: asyncio.Task[None] | None = None
+        self._delta_due: asyncio.TimerHandle | None = None  # the next signal, when scheduled
+        self._delta_signals: set[asyncio.Task[None]] = set()
         self._delta_lock = asyncio.Lock()
 
     @property
@@ -85,12 +89,8 @@ class RunRecorder:
             out[agent_id] = entry
         return out
 
-    async def __call__(self, event: RunEvent) -> None:
-        """The engine's sink: persist a step, or pass live text on."""
-        if isinstance(event, TextDelta):
-            if self._gather(event):
-                await self._signal_deltas()
-            return
+    async def __call__(self, event: StepEvent) -> None:
+        """The engine's sink for steps: count, observe and persist one."""
         self._count(event)
         if self.observe is not None:
             self.observe(event)
@@ -108,27 +108,39 @@ class RunRecorder:
             model=event.model or None,
         )
 
-    def _gather(self, event: TextDelta) -> bool:
-        """Keep a delta for the next signal; True when that signal is due now (without a
-        coroutine per delta: a fast model sends hundreds a second)."""
-        key = (event.agent_id, event.agent_name)
+    def text(self, agent_id: str, agent_name: str, text: str) -> None:
+        """The engine's sink for streamed text: keep it for the next signal, scheduling that
+        signal when none is (DELTA_INTERVAL_S after the last one at the earliest)."""
+        key = (agent_id, agent_name)
         texts = self._deltas.get(key)
         if texts is None:
-            self._deltas[key] = [event.text]
+            self._deltas[key] = [text]
         else:
-            texts.append(event.text)
-        if asyncio.get_running_loop().time() - self._last_delta_signal >= DELTA_INTERVAL_S:
-            return True
-        if self._delta_timer is None or self._delta_timer.done():
-            self._delta_timer = asyncio.ensure_future(self._signal_deltas_later())
-        return False
+            texts.append(text)
+        if self._delta_due is None:
+            loop = asyncio.get_running_loop()
+            wait_s = max(self._last_delta_signal + DELTA_INTERVAL_S - loop.time(), 0.0)
+            self._delta_due = loop.call_later(wait_s, self._signal_due)
 
-    async def _signal_deltas_later(self) -> None:
-        while True:
-            await asyncio.sleep(DELTA_INTERVAL_S)
+    def _signal_due(self) -> None:
+        self._delta_due = None
+        task = asyncio.ensure_future(self._signal_scheduled())
+        self._delta_signals.add(task)
+        task.add_done_callback(self._delta_signals.discard)
+
+    async def _signal_scheduled(self) -> None:
+        try:
             await self._signal_deltas()
-            if not self._deltas:
-                return
+        except Exception:  # live text only: the message step that follows carries all of it
+            log.warning("run %s: streamed text could not be signalled", self.run_id, exc_info=True)
+
+    async def _signal_pending(self) -> None:
+        """Signal the text kept so far now, after a signal already under way."""
+        if self._delta_due is not None:
+            self._delta_due.cancel()
+            self._delta_due = None
+        if self._deltas or self._delta_lock.locked():
+            await self._signal_deltas()
 
     async def _signal_deltas(self) -> None:
         """Publish the text gathered since the last signal, one signal per agent, in order
@@ -161,8 +173,7 @@ class RunRecorder:
         """Record one step: it is committed and then signalled while the run goes on (one
         step in flight per run: the next write waits for the one before and raises its
         error). The write completes even if the caller is cancelled."""
-        if self._deltas:
-            await self._signal_deltas()
+        await self._signal_pending()
         async with self._lock:
             if self._in_flight is not None:
                 before, self._in_flight = self._in_flight, None
@@ -184,11 +195,10 @@ class RunRecorder:
     async def flush(self) -> BaseException | None:
         """Signal pending text and wait for every write still in flight; the first error
         of those writes, if one failed."""
-        if self._delta_timer is not None:
-            self._delta_timer.cancel()
-        if self._deltas:
-            await self._signal_deltas()
-        writes = {*self._writes, *([self._in_flight] if self._in_flight else [])}
+        await self._signal_pending()
+        writes = {*self._writes, *self._delta_signals}
+        if self._in_flight is not None:
+            writes.add(self._in_flight)
         results = await asyncio.gather(*writes, return_exceptions=True)
         self._in_flight = None
         return next((r for r in results if isinstance(r, BaseException)), None)

@@ -18,8 +18,7 @@ from agentplatform.engine.providers.pricing import ModelPrice as Price
 from agentplatform.engine.providers.pricing import cost_usd
 from agentplatform.engine.strategies.common import TeamSpec
 from agentplatform.engine.tools.registry import ToolRegistry
-from agentplatform.models import Provider as ProviderRow
-from agentplatform.services.providers import provider_secrets
+from agentplatform.services.provider_connections import ProviderConnection, provider_connections
 
 
 def cost_function(table: Mapping[str, Price]) -> CostFn:
@@ -32,7 +31,7 @@ def cost_function(table: Mapping[str, Price]) -> CostFn:
 
 
 def _provider(
-    agent: Mapping[str, Any], secrets: Mapping[uuid.UUID, tuple[ProviderRow, str | None]]
+    agent: Mapping[str, Any], connections: Mapping[uuid.UUID, ProviderConnection]
 ) -> Provider:
     """The agent's provider as snapshotted, with its current (decrypted) API key."""
     kind = str(agent.get("provider_kind") or "offline")
@@ -40,9 +39,11 @@ def _provider(
     provider_id = _provider_id(agent)
     if provider_id is None:
         return build_provider("offline", model=model)
-    row, api_key = secrets[provider_id]
-    base_url = agent.get("base_url") or row.base_url
-    return build_provider(kind, model=model, base_url=base_url, api_key=api_key, name=row.name)
+    known = connections[provider_id]
+    base_url = agent.get("base_url") or known.base_url
+    return build_provider(
+        kind, model=model, base_url=base_url, api_key=known.api_key, name=known.name
+    )
 
 
 def _provider_id(agent: Mapping[str, Any]) -> uuid.UUID | None:
@@ -56,17 +57,17 @@ def _provider_id(agent: Mapping[str, Any]) -> uuid.UUID | None:
 async def build_agent_specs(
     session: AsyncSession, workspace_id: uuid.UUID, config: Mapping[str, Any]
 ) -> dict[str, AgentSpec]:
-    """Every agent of the snapshot as an AgentSpec, by agent id (one query for all their
-    providers)."""
+    """Every agent of the snapshot as an AgentSpec, by agent id (their providers' connections
+    come from the cache, or one query)."""
     agents: Mapping[str, Mapping[str, Any]] = config["agents"]
     ids = {pid for agent in agents.values() if (pid := _provider_id(agent)) is not None}
-    secrets = await provider_secrets(session=session, workspace_id=workspace_id, provider_ids=ids)
+    connections = await provider_connections(session, workspace_id, ids)
     specs: dict[str, AgentSpec] = {}
     for agent_id, agent in agents.items():
         specs[agent_id] = AgentSpec(
             id=agent_id,
             name=agent["name"],
-            provider=_provider(agent, secrets),
+            provider=_provider(agent, connections),
             model=agent["model"],
             instructions=agent.get("instructions") or "",
             tools=list(agent.get("tools") or []),

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from agentplatform.engine.events import StepEvent
-from agentplatform.models import Run
 from agentplatform.observability import metrics
 from agentplatform.observability.sentry import capture_run_failure
+from agentplatform.services.run_lease import ClaimedRun
 
 
-def _target(run: Run) -> str:
+def _target(run: ClaimedRun) -> str:
     return str(run.agent_id or run.team_id or "other")
 
 
@@ -23,7 +23,7 @@ def _provider_kinds(config: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def step_observer(run: Run) -> Callable[[StepEvent], None]:
+def step_observer(run: ClaimedRun) -> Callable[[StepEvent], None]:
     """Counts each model call (on the step that carries its usage) and each tool result."""
     kinds = _provider_kinds(run.config or {})
 
@@ -59,11 +59,11 @@ def execution_ended() -> None:
     metrics.set_runs_active(_executing)
 
 
-def run_started(run: Run) -> None:
+def run_started(run: ClaimedRun) -> None:
     metrics.run_started(kind=run.kind, target_id=_target(run))
 
 
-def run_finished(run: Run, *, status: str, error: str | None, duration_s: float) -> None:
+def run_finished(run: ClaimedRun, *, status: str, error: str | None, duration_s: float) -> None:
     """Count the outcome; a failed run also goes to Sentry (when configured)."""
     metrics.run_finished(
         kind=run.kind, target_id=_target(run), status=status, duration_s=duration_s

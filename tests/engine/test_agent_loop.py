@@ -12,7 +12,7 @@ import pytest
 from agentplatform.core.errors import ProviderError
 from agentplatform.engine.agent_loop import AgentSpec, AgentTimeout, run_agent
 from agentplatform.engine.budget import BudgetTracker, Termination
-from agentplatform.engine.events import RunEvent, StepEvent, TextDelta
+from agentplatform.engine.events import StepEvent
 from agentplatform.engine.providers.base import (
     AssistantMessage,
     ChatMessage,
@@ -52,7 +52,7 @@ class ScriptedProvider:
         reply = self.replies[min(len(self.calls) - 1, len(self.replies) - 1)]
         message = reply if isinstance(reply, AssistantMessage) else await reply()
         if on_text and message.content:
-            await on_text(message.content)
+            on_text(message.content)
         return message
 
 
@@ -84,14 +84,14 @@ class Recorder:
     """A sink that keeps every event."""
 
     def __init__(self) -> None:
-        self.events: list[RunEvent] = []
+        self.steps: list[StepEvent] = []
+        self.texts: list[tuple[str, str]] = []  # (agent name, streamed text)
 
-    async def __call__(self, event: RunEvent) -> None:
-        self.events.append(event)
+    async def __call__(self, event: StepEvent) -> None:
+        self.steps.append(event)
 
-    @property
-    def steps(self) -> list[StepEvent]:
-        return [e for e in self.events if isinstance(e, StepEvent)]
+    def text(self, agent_id: str, agent_name: str, text: str) -> None:
+        self.texts.append((agent_name, text))
 
 
 async def test_tool_round_trip_is_recorded_as_steps_in_order() -> None:
@@ -126,7 +126,7 @@ async def test_tool_round_trip_is_recorded_as_steps_in_order() -> None:
         role="tool", content="42", tool_call_id="c1", name="calculator"
     )
     assert provider.tools_seen[0] == ["calculator"]
-    assert [e.text for e in sink.events if isinstance(e, TextDelta)] == ["42!"]
+    assert [text for _, text in sink.texts] == ["42!"]
 
 
 async def test_only_the_agents_tools_run() -> None:
@@ -251,7 +251,7 @@ async def test_history_input_and_no_streaming() -> None:
         agent(provider, instructions=""), history, registry=ToolRegistry(), sink=sink, stream=False
     )
     assert result.output == "fine" and provider.calls[0] == history
-    assert not any(isinstance(e, TextDelta) for e in sink.events)
+    assert sink.texts == []
 
 
 async def test_offline_provider_tool_round_trip() -> None:
@@ -261,6 +261,6 @@ async def test_offline_provider_tool_round_trip() -> None:
     assert result.output == "The answer is 42 (6 * 7 = 42)."
     assert [s.kind for s in sink.steps] == ["tool_call", "tool_result", "message"]
     assert sink.steps[0].model == "offline-demo" and sink.steps[0].input_tokens > 0
-    deltas = "".join(e.text for e in sink.events if isinstance(e, TextDelta))
+    deltas = "".join(text for _, text in sink.texts)
     assert deltas == result.output
     assert result.cost_usd == 0.0  # offline is priced as free

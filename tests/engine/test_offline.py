@@ -161,7 +161,7 @@ async def test_aggregator_combines_member_answers() -> None:
 async def test_streams_word_chunks() -> None:
     chunks: list[str] = []
 
-    async def on_text(text: str) -> None:
+    def on_text(text: str) -> None:
         chunks.append(text)
 
     reply = await OfflineProvider().complete(
@@ -174,7 +174,7 @@ async def test_streaming_can_be_cancelled() -> None:
     chunks: list[str] = []
     model = OfflineProvider()
 
-    async def on_text(text: str) -> None:
+    def on_text(text: str) -> None:
         chunks.append(text)
         if len(chunks) == 2:
             task.cancel()

@@ -42,7 +42,7 @@ class Deltas:
     def __init__(self) -> None:
         self.items: list[str] = []
 
-    async def __call__(self, delta: str) -> None:
+    def __call__(self, delta: str) -> None:
         self.items.append(delta)
 
 

@@ -13,11 +13,13 @@ from agentplatform.core.db import session_scope
 from agentplatform.core.errors import NotFound
 from agentplatform.models import PromptLabel, Run
 from agentplatform.models.prompt import PromptVersionCreate
+from agentplatform.models.provider import ProviderCreate, ProviderUpdate
 from agentplatform.models.run import RunCreate
-from agentplatform.services import prompt_versions, runs
+from agentplatform.services import prompt_versions, providers, runs
 from agentplatform.services.permissions import Actor
 from agentplatform.services.prices import PriceSet, price_table, reset_price, set_price
 from agentplatform.services.prompts import resolve_prompt
+from agentplatform.services.provider_connections import ProviderConnection, provider_connections
 from agentplatform.services.run_metrics import metrics_summary
 from tests.services import REDIS_URL
 from tests.services.redis_support import closed_port_url, redis_namespace
@@ -26,6 +28,7 @@ from tests.services.run_support import (
     isolated_runs,
     make_agent,
     make_prompt,
+    make_provider,
     owner,
 )
 
@@ -140,6 +143,44 @@ async def test_price_edits_apply_to_the_next_run_at_once_and_stay_in_their_works
     async with session_scope() as session:
         await reset_price(session=session, actor=actor, model="house-model")
     assert await prices_of(actor) is None
+
+
+async def connection_of(actor: Actor, provider_id: uuid.UUID) -> ProviderConnection:
+    async with session_scope() as session:
+        found = await provider_connections(session, actor.workspace_id, {provider_id})
+    return found[provider_id]
+
+
+async def test_provider_edits_apply_to_the_next_run_at_once_and_keys_stay_encrypted() -> None:
+    memory = MemoryBackend()
+    set_cache(memory)
+    _user, actor = await owner()
+    _other_user, stranger = await owner()
+    async with session_scope() as session:
+        created = await providers.create_provider(session=session, actor=actor, data=ProviderCreate(
+            name="house", kind="openai", base_url="http://127.0.0.1:9/v1", api_key="sk-first-key",
+            models=["m"]))  # fmt: skip
+    first = await connection_of(actor, created.id)  # cached now
+    assert (first.base_url, first.api_key) == ("http://127.0.0.1:9/v1", "sk-first-key")
+    cached = b"".join(value for value, _expires in memory._entries.values())
+    assert b"sk-first-key" not in cached  # the cache holds the key as stored: encrypted
+
+    change = ProviderUpdate(base_url="http://127.0.0.1:10/v1", api_key="sk-second-key")
+    async with session_scope() as session:
+        await providers.update_provider(
+            session=session, actor=actor, provider_id=created.id, data=change
+        )
+    second = await connection_of(actor, created.id)
+    assert (second.base_url, second.api_key) == ("http://127.0.0.1:10/v1", "sk-second-key")
+
+    added_behind_the_cache = await make_provider(actor.workspace_id, "http://127.0.0.1:11/v1")
+    assert (await connection_of(actor, added_behind_the_cache)).name == "fake"
+    with pytest.raises(NotFound):
+        await connection_of(stranger, created.id)  # another workspace's provider
+    async with session_scope() as session:
+        await providers.delete_provider(session=session, actor=actor, provider_id=created.id)
+    with pytest.raises(NotFound):
+        await connection_of(actor, created.id)
 
 
 async def test_replicas_sharing_redis_see_each_others_writes() -> None:

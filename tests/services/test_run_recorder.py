@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from agentplatform.engine.events import StepEvent, TextDelta
+from agentplatform.engine.events import StepEvent
 from agentplatform.models import Run
 from agentplatform.services.run_events import RunSignal
 from agentplatform.services.run_recorder import DELTA_INTERVAL_S, RunRecorder
@@ -34,15 +34,11 @@ async def recorder() -> tuple[RunRecorder, Recording]:
     return RunRecorder(run.id, notifier), notifier  # type: ignore[arg-type]
 
 
-def delta(text: str, agent: str = "a1") -> TextDelta:
-    return TextDelta(agent_id=agent, agent_name=agent.upper(), text=text)
-
-
 async def test_a_fast_stream_is_sent_in_few_signals_in_order_before_its_step() -> None:
     sink, notifier = await recorder()
     words = [f"w{i} " for i in range(200)]
     for word in words:
-        await sink(delta(word))
+        sink.text("a1", "A1", word)
     await sink(StepEvent(agent_id="a1", agent_name="A1", kind="message", content="".join(words)))
     await sink.flush()  # the step is committed while the run goes on; then it is signalled
 
@@ -52,16 +48,33 @@ async def test_a_fast_stream_is_sent_in_few_signals_in_order_before_its_step() -
     assert "".join(s.text or "" for s in notifier.signals[:-1]) == "".join(words)
 
 
-async def test_text_held_back_is_sent_after_a_pause_without_a_step() -> None:
+async def test_text_is_sent_after_a_pause_without_a_step() -> None:
     sink, notifier = await recorder()
-    await sink(delta("Hel"))  # sent at once (first signal)
-    await sink(delta("lo"))  # held back: within the interval
-    await sink(delta("!", agent="a2"))  # another member of a parallel team
-    await asyncio.sleep(DELTA_INTERVAL_S * 6)
-    texts = {(s.agent_id, s.text) for s in notifier.signals}
-    assert texts == {("a1", "Hel"), ("a1", "lo"), ("a2", "!")}
+    sink.text("a1", "A1", "Hel")
+    await asyncio.sleep(DELTA_INTERVAL_S * 4)
+    assert [(s.agent_id, s.text) for s in notifier.signals] == [("a1", "Hel")]
+    sink.text("a1", "A1", "lo")
+    sink.text("a2", "A2", "!")  # another member of a parallel team
+    await asyncio.sleep(DELTA_INTERVAL_S * 4)
+    texts = [(s.agent_id, s.text) for s in notifier.signals]
+    assert texts == [("a1", "Hel"), ("a1", "lo"), ("a2", "!")]
     await sink.flush()
     assert len(notifier.signals) == 3
+
+
+async def test_a_steady_stream_is_signalled_at_most_once_per_interval() -> None:
+    sink, notifier = await recorder()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    sent = []
+    while loop.time() - started < DELTA_INTERVAL_S * 8:
+        sent.append(f"t{len(sent)} ")
+        sink.text("a1", "A1", sent[-1])
+        await asyncio.sleep(0.002)
+    await sink.flush()
+    elapsed = loop.time() - started
+    assert 2 <= len(notifier.signals) <= elapsed / DELTA_INTERVAL_S + 2
+    assert "".join(s.text or "" for s in notifier.signals) == "".join(sent)
 
 
 async def test_a_step_that_cannot_be_written_is_reported_once_not_lost_silently() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -55,7 +55,9 @@ class AssistantMessage:
     finish_reason: str = "stop"
 
 
-TextDeltaCallback = Callable[[str], Awaitable[None]]
+# Streamed text is handed on synchronously: the callback only keeps or queues it (a model
+# sends hundreds of deltas a second), so a slow watcher can never hold up the model's stream.
+TextDeltaCallback = Callable[[str], None]
 
 
 class Provider(Protocol):

@@ -266,7 +266,7 @@ class OfflineProvider:
             text, finish = text[: max(max_tokens, 1) * 4], "length"
         if on_text is not None:
             for chunk in re.findall(r"\s*\S+\s*", text):
-                await on_text(chunk)
+                on_text(chunk)
                 await asyncio.sleep(0)
         prompt = "".join(m.content + _calls_text(m.tool_calls) for m in messages)
         prompt += "".join(t.name + t.description + json.dumps(t.parameters) for t in tools or ())

@@ -1,6 +1,6 @@
 """Streamed answers: Server-Sent Events read one JSON `data:` payload at a time, text handed on
-per network read (a fast server packs many deltas into one read: one callback, not hundreds),
-and the classification of a failed attempt."""
+once per body chunk (a server that packs many events into one chunk costs one callback, not
+one per event), and the classification of a failed attempt."""
 
 from __future__ import annotations
 
@@ -57,30 +57,30 @@ class SseStream:
         """Fold one decoded `data:` payload in; True when it ends the answer."""
         raise NotImplementedError
 
-    async def flush(self) -> None:
+    def flush(self) -> None:
         """Hand the text gathered since the last flush to the caller, as one delta."""
         if self.unsent:
             text = "".join(self.unsent)
             self.unsent.clear()
             self.emitted[0] = True
-            await self.on_text(text)
+            self.on_text(text)
 
 
 async def read_events(resp: httpx.Response, stream: SseStream, url: str) -> bool:
     """Feed every `data:` payload of `resp` to `stream`; True if the stream ended explicitly
-    (`[DONE]` or an event that says so). Text is flushed after every network read."""
+    (`[DONE]` or an event that says so). Text is handed on after every body chunk."""
     pending = b""
     chunks = resp.aiter_bytes()
     async for chunk in chunks:
         lines = (pending + chunk).split(b"\n")
         pending = lines.pop()
         finished = _feed(lines, stream, url)
-        await stream.flush()
+        stream.flush()
         if finished:
             await _drain(chunks)
             return True
     finished = _feed([pending], stream, url)
-    await stream.flush()
+    stream.flush()
     return finished
 
 
