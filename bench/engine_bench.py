@@ -755,17 +755,18 @@ ENGINE_STEPS = {
     "RunRecorder._persist": "persist a step (group commit + signal)",
     "RunRecorder.write": "record a step (queue it, wait for the one before)",
     "GroupCommit._flush": "group commit of steps and outcomes (all runs)",
-    "_claim": "claim + load the run (one UPDATE ... RETURNING)",
+    "_claim": "claim + read the run (one UPDATE ... RETURNING)",
     "_finish": "write the outcome (group commit)",
     "_cancel_requested": "cancel-flag read (on a cancel signal)",
     "renew_leases": "lease heartbeat (all runs of the worker, one statement)",
-    "build_agent_specs": "build specs (decrypt keys)",
+    "build_agent_specs": "build specs (cached provider connections, decrypt keys)",
     "price_table": "price table (cached)",
     "OpenAICompatibleProvider.complete": "provider call (HTTP + SSE parse)",
     "InProcessNotifier.publish": "in-process notifier publish",
     "RedisNotifier.publish": "Redis notifier publish",
     "RedisNotifier._read_forever": "Redis pub/sub reader",
-    "RunRecorder.__call__": "recorder: every event (deltas + steps)",
+    "RunRecorder.__call__": "recorder: every step",
+    "RunRecorder.text": "recorder: streamed text (kept; signalled every 50 ms)",
     "watch_run": "cancel watcher",
     "Response.aiter_bytes": "HTTP: reading the SSE body",
     "_feed": "SSE: splitting and JSON-decoding events",
@@ -1237,9 +1238,9 @@ calls (same messages, streamed like the engine does, same pooled httpx client) w
 ratio counts `execute_run` only; the second adds `create_run` (resolution + insert). The fake's
 `echo:` replies grow along the conversation: on average {in_tok} input and {out_tok} output
 tokens per call (fake usage = characters/4); the reply is streamed one word per SSE chunk
-({c.fmt(deltas, 0)} text deltas per call), and the team path hands each delta to the run's
-recorder, which signals the gathered text at most every 50 ms per agent. "new DB conns/run"
-counts connections the engine opened (an overflow connection is
+({c.fmt(deltas, 0)} text deltas per call), and the team path hands each delta (synchronously)
+to the run's recorder, which signals the gathered text at most every 50 ms per agent. "new DB
+conns/run" counts connections the engine opened (an overflow connection is
 opened and closed again when all pooled ones are busy; on SQLite each is an aiosqlite thread
 plus PRAGMAs) and "pool checkouts/run" the database sessions a run used. Pools: {pools}.
 
@@ -1271,13 +1272,13 @@ threads running SQLite (plus the default executor).
 **What this means.** *(a)* At 0 ms model latency a team run costs {c.fmt(team_a, 2)} ms per LLM
 call on {dbs[0]} against {c.fmt(direct_a, 2)} ms for the same call made directly ({a_ratios}; the
 ≤ 2× target is {met_a}). The difference is bookkeeping: per call one `RunStep` (group-committed
-with the steps of other runs in flight) and ~{c.fmt(deltas, 0)} streamed text deltas gathered by
+with the steps of other runs in flight) and ~{c.fmt(deltas, 0)} streamed text deltas kept by
 `RunRecorder` (signalled at most every 50 ms per agent); per run (÷ 6) the claim (one
-`UPDATE … RETURNING` that also loads the run), one query for its providers, the (cached) price
-table, the outcome UPDATE (group-committed too) and the cancel watcher: {sessions} database
-sessions for a 6-call run. `create_run` (resolving and
-snapshotting the config) adds {c.fmt(c.median(a0.get("create_ms", [float("nan")])), 1)} ms per
-run on top.
+`UPDATE … RETURNING` of the seven columns the executor needs, on a plain connection), the
+providers' connections and the price table (both cached), the outcome UPDATE (group-committed
+too) and the cancel watcher: {sessions} database sessions for a 6-call run. `create_run`
+(resolving and snapshotting the config) adds
+{c.fmt(c.median(a0.get("create_ms", [float("nan")])), 1)} ms per run on top.
 
 *(b)* With one run at a time both paths wait on the model and the ratio is
 {c.fmt(ratio1, 2)}; from 50 concurrent runs on, both are CPU-bound on this 2-CPU machine
@@ -1295,23 +1296,32 @@ before the round (~{c.fmt(1024 * rss_delta / 200, 0)} KiB per run), about the sa
 direct chains. The team path allocates more (events, rows, tasks), so it spends more time in
 Python's cyclic garbage collector (GC columns; wall time, included in the CPU figures).
 
-*Where the CPU goes* (profile above): the streaming HTTP read is shared with the baseline; what
-is the platform's own is the per-run database work (the claim, the providers query and
-the outcome UPDATE: about 1 ms of CPU per statement through SQLAlchemy and the async
-driver), the per-delta path (`on_text` → `TextDelta` → `RunRecorder`, ~125 times per call),
-garbage collection, and the step inserts (shared by many runs). Changes of 2026-11-24 (second
-session), measured against the figures before them (0.36 / 0.51 of direct at 200 runs on
-SQLite / PostgreSQL, 0.56 / 0.56 at 50): streamed bodies are read to the end after `[DONE]`,
-so pooled connections are reused (before, *every* streamed call opened a new TCP connection,
-for the baseline too); 32 smaller connection pools instead of 8 (httpcore checks every pooled
-connection per request); steps and outcomes group-committed (one multi-row statement per
-batch), a step committed while the run goes on; one prebuilt `UPDATE … RETURNING` to claim and
-load a run, one query for all its providers, a cached price table; one lease heartbeat per
-worker (one statement for all its runs) instead of one per run; no pre-ping on SQLite checkouts
-(a thread hop each). What remains is mostly ORM/driver cost per statement and Python object
-churn per delta; closing the gap to 0.8 would take a leaner persistence path for the per-run
-statements and a per-delta path without an event object and coroutine per chunk. (Run to run,
-on this shared 2-CPU machine, the (b) ratios move by about ±0.05.)
+*Where the CPU goes* (profile above, plus ablations in a scratch harness that replaced one piece
+of the team path at a time by a no-op and measured event-loop CPU per call): the streaming HTTP
+read is shared with the baseline. Before the third session of 2026-11-24 (0.70 / 0.67 of direct
+at 200 runs on SQLite / PostgreSQL) the platform's own cost was ~0.8 ms of event-loop CPU per
+call: ~0.5 ms in per-run work (the claim and the providers query cost ~1 ms each, mostly the
+ORM session, the `Run` model built from the row and the async driver's round trips) and ~0.3 ms
+in the engine itself (agent loop, step writes, the per-delta path). Since then: the claim reads
+its seven columns on a plain connection (0.95 → 0.70 ms of CPU per claim, measured one at a
+time); the providers' connections are cached per workspace (keys stored encrypted in the cache,
+decrypted per run; every provider write invalidates them in every process), 0.95 → 0.09 ms;
+streamed text is handed on synchronously (no callback coroutine, event object or clock read per
+chunk). On PostgreSQL the 200-run target is now met. On SQLite it is not: CPU per call is ~0.4
+ms higher than on PostgreSQL and the loop waits more, because aiosqlite runs every driver call
+(cursor, execute, fetch, close, commit, reset: 4–6 per statement) as a round trip to a
+connection thread that wakes the event loop and contends with it for the GIL. The next step for
+SQLite is one writer thread that runs each group-committed batch, and the claim, as one
+synchronous transaction (one round trip instead of ~6). Earlier changes (second session of
+2026-11-24, from 0.36 / 0.51): streamed bodies read to the end after `[DONE]`, so pooled
+connections are reused (before, *every* streamed call opened a new TCP connection, for the
+baseline too); 32 smaller connection pools (httpcore checks every pooled connection per
+request); steps and outcomes group-committed (one multi-row statement per batch), a step
+committed while the run goes on; one lease heartbeat per worker instead of one per run; no
+pre-ping on SQLite checkouts. Team rounds also end with a tail: their runs progress in lockstep,
+and the last calls of the last few runs leave the loop idle for about 0.1–0.2 s of a ~4 s round
+on SQLite (event-loop idle time measured per 5 % of the round). (Run to run, on this shared
+2-CPU machine, the (b) ratios move by about ±0.05.)
 
 *(d)* Through the queue,
 {d_note} Before deltas were coalesced (commit 79d05c2) the
