@@ -248,8 +248,9 @@ async def restore_backup(*, path: Path, database_url: str | None = None) -> Back
         await clear_cache()
     except (RedisError, OSError) as error:
         logger.warning(
-            "restored, but the Redis cache could not be cleared (%s): cached prompt "
-            "resolutions and dashboard figures of the old data expire within 5 minutes",
+            "restored, but the Redis cache could not be cleared (%s): cached entries of the "
+            "old data expire on their own (provider connections and dashboard figures within "
+            "a minute, prompt resolutions within 5 minutes, prices within an hour)",
             error,
         )
     return manifest

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,7 +21,9 @@ from agentplatform.core.errors import NotFound, ValidationFailed
 from agentplatform.core.security import decrypt_field
 from agentplatform.models import Provider
 
-CONNECTIONS_CACHE_TTL_S = 3600  # writes invalidate at once; the TTL only bounds memory
+# Writes invalidate at once; the TTL bounds how long a lost invalidation (Redis down at that
+# moment) could keep a removed provider or a revoked key in use.
+CONNECTIONS_CACHE_TTL_S = 60
 _PROVIDERS = Provider.__table__  # type: ignore[attr-defined]
 
 
@@ -43,7 +45,7 @@ class ProviderConnection:
     name: str
     kind: str
     base_url: str | None
-    api_key: str | None
+    api_key: str | None = field(repr=False)
 
 
 def decrypt_key(name: str, encrypted: str | None) -> str | None:

@@ -144,10 +144,11 @@ class RunRecorder:
 
     async def _signal_deltas(self) -> None:
         """Publish the text gathered since the last signal, one signal per agent, in order
-        (after the step still committing, whose signal comes first)."""
-        if self._in_flight is not None and not self._in_flight.done():
-            await asyncio.wait([self._in_flight])
+        (after every step still committing, whose signals come first)."""
         async with self._delta_lock:
+            committing = [write for write in self._writes if not write.done()]
+            if committing:
+                await asyncio.wait(committing)
             self._last_delta_signal = asyncio.get_running_loop().time()
             pending, self._deltas = self._deltas, {}
             for (agent_id, agent_name), texts in pending.items():
