@@ -58,7 +58,7 @@ async def _claim(run_id: uuid.UUID, worker_id: str) -> ClaimedRun | None:
 
 
 async def _execute(run: ClaimedRun, recorder: RunRecorder) -> Outcome:
-    """Build the specs from the snapshot (providers in one query, cached prices) and run
+    """Build the specs from the snapshot (cached provider connections and prices) and run
     them through the engine."""
     config = run.config
     async with session_scope() as session:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +21,7 @@ from sqlmodel import col, select
 
 from agentplatform.core.config import get_settings
 from agentplatform.core.db import session_scope
+from agentplatform.core.loop_local import LoopLocal
 from agentplatform.models.run import Run
 from agentplatform.services.run_events import RunNotifier
 from agentplatform.services.run_lease import lease_until
@@ -111,14 +111,12 @@ class LeaseKeeper:
         tracked.work.cancel()
 
 
-_keepers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, LeaseKeeper]] = (
-    weakref.WeakKeyDictionary()
-)
+_keepers: LoopLocal[dict[str, LeaseKeeper]] = LoopLocal(dict)
 
 
 def lease_keeper(worker_id: str) -> LeaseKeeper:
     """The keeper of `worker_id` in the running event loop."""
-    keepers = _keepers.setdefault(asyncio.get_running_loop(), {})
+    keepers = _keepers.get()
     keeper = keepers.get(worker_id)
     if keeper is None:
         keeper = keepers[worker_id] = LeaseKeeper(worker_id)

@@ -14,13 +14,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-import weakref
 from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Executable, insert
 
 from agentplatform.core.db import get_async_engine
+from agentplatform.core.loop_local import LoopLocal
 from agentplatform.models.common import new_id, utcnow
 from agentplatform.models.run import RunStep
 
@@ -132,15 +132,9 @@ def _settle(done: asyncio.Future[None], exc: BaseException | None) -> None:
         done.set_exception(exc)
 
 
-_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, GroupCommit] = (
-    weakref.WeakKeyDictionary()
-)
+_writers = LoopLocal(GroupCommit)
 
 
 def run_writes() -> GroupCommit:
     """The running event loop's writer (its futures and tasks are bound to that loop)."""
-    loop = asyncio.get_running_loop()
-    writer = _writers.get(loop)
-    if writer is None:
-        writer = _writers[loop] = GroupCommit()
-    return writer
+    return _writers.get()
