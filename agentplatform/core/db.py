@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import create_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agentplatform.core.config import get_settings
+from agentplatform.core.sqlite_writer import SqliteWriter
+
+T = TypeVar("T")
 
 _async_engine: AsyncEngine | None = None
 _sessionmaker: async_sessionmaker[AsyncSession] | None = None
+_sqlite_writer: SqliteWriter | None = None
 
 
 def async_url(sync_url: str) -> str:
@@ -46,11 +50,11 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def make_sync_engine(url: str | None = None) -> Engine:
-    """A sync engine (migrations, backups, seeding)."""
+def make_sync_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """A sync engine (migrations, backups, seeding); `kwargs` go to create_engine."""
     url = url or get_settings().database_url
     _ensure_sqlite_dir(url)
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, **{"pool_pre_ping": True, **kwargs})
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _tune_sqlite)
     return engine
@@ -83,6 +87,24 @@ def get_async_engine() -> AsyncEngine:
     return _async_engine
 
 
+async def write_transaction(work: Callable[[Connection], T]) -> T:
+    """`work(connection)` in one short write transaction, committed if it returns: on
+    SQLite on the process's writer thread (one thread round trip in all), elsewhere on the
+    async engine. For the writes every run makes (claim, steps, outcome)."""
+    global _sqlite_writer
+    if get_async_engine().dialect.name == "sqlite":
+        if _sqlite_writer is None:
+            # One connection, used by one thread; nothing to ping on a local file. A batch of
+            # rows is inserted as one multi-row statement (one SQLite call, where executemany
+            # makes one per row, each giving the GIL up and waiting to take it back).
+            engine = make_sync_engine(pool_pre_ping=False, pool_size=1, max_overflow=0)
+            engine.dialect.use_insertmanyvalues_wo_returning = True
+            _sqlite_writer = SqliteWriter(engine)
+        return await _sqlite_writer.run(work)
+    async with get_async_engine().begin() as connection:
+        return await connection.run_sync(work)
+
+
 @asynccontextmanager
 async def session_scope() -> AsyncIterator[AsyncSession]:
     """An async session; the caller commits, an exception rolls back."""
@@ -98,8 +120,11 @@ async def session_scope() -> AsyncIterator[AsyncSession]:
 
 async def dispose_engine() -> None:
     """Close pooled connections (shutdown, tests switching databases)."""
-    global _async_engine, _sessionmaker
+    global _async_engine, _sessionmaker, _sqlite_writer
+    if _sqlite_writer is not None:
+        _sqlite_writer.close()
     if _async_engine is not None:
         await _async_engine.dispose()
     _async_engine = None
     _sessionmaker = None
+    _sqlite_writer = None

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 
 from agentplatform.core import logging as log_context
-from agentplatform.core.db import get_async_engine, session_scope
+from agentplatform.core.db import session_scope
 from agentplatform.core.errors import AppError, ProviderError
 from agentplatform.engine.agent_loop import AgentTimeout, run_agent
 from agentplatform.engine.teams import run_team
@@ -48,13 +48,6 @@ class Outcome:
     output: str | None = None
     error: str | None = None
     turns: dict[str, int] | None = None
-
-
-async def _claim(run_id: uuid.UUID, worker_id: str) -> ClaimedRun | None:
-    """Claim and read the run in one short write transaction (nothing else inside it: on
-    SQLite an open write transaction holds up every other writer); None if not claimed."""
-    async with get_async_engine().begin() as conn:
-        return await claim_run(conn, run_id, worker_id)
 
 
 async def _execute(run: ClaimedRun, recorder: RunRecorder) -> Outcome:
@@ -139,7 +132,7 @@ async def execute_run(run_id: uuid.UUID, worker_id: str) -> bool:
     """Claim and execute one queued run; False if another worker claimed it (or it was
     cancelled while queued). Cancelling this coroutine (shutdown) fails the run as
     interrupted before the cancellation propagates."""
-    run = await _claim(run_id, worker_id)
+    run = await claim_run(run_id, worker_id)
     if run is None:
         return False
     run_telemetry.execution_began()

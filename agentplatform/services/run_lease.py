@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, func, select
 
 from agentplatform.core.config import get_settings
@@ -20,6 +19,7 @@ from agentplatform.models.common import utcnow
 from agentplatform.models.run import Run, RunStep
 from agentplatform.services.run_events import publish
 from agentplatform.services.run_metrics import runs_changed
+from agentplatform.services.run_writes import run_writes
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +60,10 @@ _CLAIM = (
 )
 
 
-async def claim_run(conn: AsyncConnection, run_id: uuid.UUID, worker_id: str) -> ClaimedRun | None:
-    """Take a queued run for `worker_id` and read it (one UPDATE ... RETURNING; the caller
-    commits); None if another worker has it or it was cancelled."""
+async def claim_run(run_id: uuid.UUID, worker_id: str) -> ClaimedRun | None:
+    """Take a queued run for `worker_id` and read it: one UPDATE ... RETURNING, committed
+    (with the claims and steps of other runs made meanwhile: run_writes); None if another
+    worker has it or it was cancelled."""
     now = utcnow()
     params = {
         "claim_id": run_id,
@@ -70,7 +71,7 @@ async def claim_run(conn: AsyncConnection, run_id: uuid.UUID, worker_id: str) ->
         "claim_now": now,
         "claim_lease": lease_until(now),
     }
-    row = (await conn.execute(_CLAIM, params)).first()
+    row = await run_writes().write(_CLAIM, params)
     return None if row is None else ClaimedRun(*row)
 
 

@@ -4,9 +4,9 @@ transaction.
 
 One run alone gets its own transaction at once (no waiting for company); under load, the
 writes that arrive while a transaction is committing go together in the next one (one
-multi-row statement per kind), so the cost of a commit is shared by many runs instead of
-paid by each. A batch that fails is retried write by write, so one bad row fails only its
-own write.
+multi-row statement per kind; a statement that returns a row, such as a claim, one by one),
+so the cost of a commit is shared by many runs instead of paid by each. A batch that fails is
+retried write by write, so one bad row fails only its own write.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from functools import partial
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Executable, insert
+from sqlalchemy import Connection, Executable, insert
 
-from agentplatform.core.db import get_async_engine
+from agentplatform.core.db import write_transaction
 from agentplatform.core.loop_local import LoopLocal
 from agentplatform.models.common import new_id, utcnow
 from agentplatform.models.run import RunStep
@@ -57,16 +58,28 @@ def step_row(*, run_id: uuid.UUID, seq: int, kind: str, **fields: Any) -> Row:
 
 
 INSERT_STEPS = insert(_STEPS)
-Write = tuple[Executable, Row, "asyncio.Future[None]"]
+Write = tuple[Executable, Row, "asyncio.Future[Any]"]
 
 
-async def _execute(writes: list[Write]) -> None:
-    """The writes in one transaction: one (multi-row) statement per run of equal ones. A
-    database that does not answer fails them after WRITE_TIMEOUT_S instead of holding every
-    run of the process."""
-    async with asyncio.timeout(WRITE_TIMEOUT_S), get_async_engine().begin() as conn:
-        for statement, group in groupby(writes, key=lambda write: write[0]):
-            await conn.execute(statement, [params for _, params, _ in group])
+def _run_statements(connection: Connection, writes: list[Write]) -> list[Any]:
+    """Each write's result: a statement with RETURNING gives its first row (or None) and runs
+    once per write; any other runs once per run of equal writes, with all their rows."""
+    results: list[Any] = []
+    for statement, group in groupby(writes, key=lambda write: write[0]):
+        rows = [params for _, params, _ in group]
+        if getattr(statement, "_returning", ()):
+            results += [connection.execute(statement, row).first() for row in rows]
+        else:
+            connection.execute(statement, rows)
+            results += [None] * len(rows)
+    return results
+
+
+async def _execute(writes: list[Write]) -> list[Any]:
+    """The writes in one transaction, their results in order. A database that does not answer
+    fails them after WRITE_TIMEOUT_S instead of holding every run of the process."""
+    async with asyncio.timeout(WRITE_TIMEOUT_S):
+        return await write_transaction(partial(_run_statements, writes=writes))
 
 
 class GroupCommit:
@@ -76,14 +89,15 @@ class GroupCommit:
         self._pending: list[Write] = []
         self._flusher: asyncio.Task[None] | None = None
 
-    async def write(self, statement: Executable, params: Row) -> None:
+    async def write(self, statement: Executable, params: Row) -> Any:
         """Execute and commit `statement` with `params` (together with other writes made
-        meanwhile; `statement` must be one object reused for every write of its kind)."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        meanwhile; `statement` must be one object reused for every write of its kind); the
+        first row it returned, if it has RETURNING."""
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending.append((statement, params, done))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="run-writes")
-        await done
+        return await done
 
     async def _flush(self) -> None:
         batch: list[Write] = []
@@ -99,7 +113,7 @@ class GroupCommit:
 
     async def _commit(self, batch: list[Write]) -> None:
         try:
-            await _execute(batch)
+            results = await _execute(batch)
         except Exception as exc:
             if len(batch) == 1:
                 _settle(batch[0][2], exc)
@@ -107,25 +121,25 @@ class GroupCommit:
             log.warning("%d run writes failed together (%s); one by one now", len(batch), exc)
             await _one_by_one(batch)
             return
-        for _, _, done in batch:
-            _settle(done, None)
+        for (_, _, done), result in zip(batch, results, strict=True):
+            _settle(done, None, result)
 
 
 async def _one_by_one(batch: list[Write]) -> None:
     for write in batch:
         try:
-            await _execute([write])
+            [result] = await _execute([write])
         except Exception as exc:
             _settle(write[2], exc)
         else:
-            _settle(write[2], None)
+            _settle(write[2], None, result)
 
 
-def _settle(done: asyncio.Future[None], exc: BaseException | None) -> None:
+def _settle(done: asyncio.Future[Any], exc: BaseException | None, result: Any = None) -> None:
     if done.done():
         return
     if exc is None:
-        done.set_result(None)
+        done.set_result(result)
     elif isinstance(exc, asyncio.CancelledError):
         done.cancel()
     else:
