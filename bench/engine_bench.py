@@ -1212,6 +1212,8 @@ def section(result: dict[str, Any]) -> str:
                 b50[db] = ratio
     b200_ratios = ", ".join(f"{r:.2f} on {db}" for db, r in b200.items()) or "not measured"
     b50_ratios = ", ".join(f"{r:.2f} on {db}" for db, r in b50.items()) or "not measured"
+    below_50 = [db for db, r in b50.items() if r < 0.8]
+    b50_note = f"below 0.8 on {', '.join(below_50)}" if below_50 else "≥ 0.8 too"
     ratios = {}
     for db in dbs:
         a = res[db].get("a")
@@ -1270,9 +1272,10 @@ ratio counts `execute_run` only; the second adds `create_run` (resolution + inse
 tokens per call (fake usage = characters/4); the reply is streamed one word per SSE chunk
 ({c.fmt(deltas, 0)} text deltas per call), and the team path hands each delta (synchronously)
 to the run's recorder, which signals the gathered text at most every 50 ms per agent. "new DB
-conns/run" counts connections the engine opened (an overflow connection is
-opened and closed again when all pooled ones are busy; on SQLite each is an aiosqlite thread
-plus PRAGMAs) and "pool checkouts/run" the database sessions a run used. Pools: {pools}.
+conns/run" counts connections the engine opened (an overflow connection is opened and closed
+again when all pooled ones are busy; on SQLite each is an aiosqlite thread plus PRAGMAs; the
+writer thread's one connection is not counted) and "pool checkouts/run" the database sessions
+a run used. Pools: {pools}.
 
 ### (b) Throughput against a 50 ms model (RUN_CONCURRENCY=256, embedded dispatcher)
 
@@ -1292,8 +1295,9 @@ the fake server is a separate Python process on the same 2 CPUs.
 
 Peak RSS is the benchmark process's high-water mark sampled every 20 ms during the span
 (whole-process `ru_maxrss` at the end: {c.fmt(primary.get("maxrss_mib"), 0)} MiB). CPU per call =
-process CPU time (user+sys) ÷ LLM calls; "other threads" are mostly aiosqlite's connection
-threads running SQLite (plus the default executor).
+process CPU time (user+sys) ÷ LLM calls; "other threads" are, on SQLite, mostly the writer
+thread running the runs' write transactions (`core/sqlite_writer.py`), plus aiosqlite's
+connection threads for the rest and the default executor.
 
 ### (d) Through the Redis queue with two worker processes
 
@@ -1308,9 +1312,9 @@ call on {dbs[0]} against {c.fmt(direct_a, 2)} ms for the same call made directly
 ≤ 2× target is {met_a}). The difference is bookkeeping: per call one `RunStep` (group-committed
 with the steps of other runs in flight) and ~{c.fmt(deltas, 0)} streamed text deltas kept by
 `RunRecorder` (signalled at most every 50 ms per agent); per run (÷ 6) the claim (one
-`UPDATE … RETURNING` of the seven columns the executor needs, on a plain connection), the
+`UPDATE … RETURNING` of the seven columns the executor needs, group-committed too), the
 providers' connections and the price table (both cached), the outcome UPDATE (group-committed
-too) and the cancel watcher: {sessions} database sessions for a 6-call run. `create_run`
+too) and the cancel watcher: {sessions} pooled database session(s) for a 6-call run. `create_run`
 (resolving and snapshotting the config) adds
 {c.fmt(c.median(a0.get("create_ms", [float("nan")])), 1)} ms per run on top.
 
@@ -1319,11 +1323,14 @@ too) and the cancel watcher: {sessions} database sessions for a 6-call run. `cre
 (shared with the fake server), long before the ideal {c.fmt(200 * 6 / 0.3, 0)} calls/s, so
 throughput follows CPU per call. At 200 runs: {b200_ratios} of direct (target ≥ 0.8
 {"met" if all(r >= 0.8 for r in b200.values()) else "missed"}); at 50 runs:
-{b50_ratios}. On {dbs[0]} at 200 runs that is {c.fmt(cpu_t, 1)} vs {c.fmt(cpu_d, 1)} ms of CPU
-per call (table (c)). Even the direct baseline spends ~{c.fmt(cpu_d, 0)} ms of CPU per call in
-httpx/h11 reading ~{c.fmt(deltas, 0)} SSE chunks, which is why neither gets near the ideal.
-At 50 runs the group commit has fewer steps to share a transaction with, so the per-step cost
-is higher than at 200.
+{b50_ratios} ({b50_note}). These are totals over alternating
+rounds; one round's own ratio moves a lot on this machine (the "pairs" column), mostly with
+the direct baseline, whose rounds vary more than the team's. On {dbs[0]} at 200 runs that is
+{c.fmt(cpu_t, 1)} vs {c.fmt(cpu_d, 1)} ms of CPU per call (table (c)). Even the direct
+baseline spends ~{c.fmt(cpu_d, 0)} ms of CPU per call in httpx/h11 reading
+~{c.fmt(deltas, 0)} SSE chunks, which is why neither gets near the ideal. At 50 runs the
+group commit has fewer steps to share a transaction with, so the per-step cost is higher
+than at 200.
 
 *(c)* Memory stays small: {c.fmt(rss_delta, 0)} MiB more at the peak of 200 concurrent runs than
 before the round (~{c.fmt(1024 * rss_delta / 200, 0)} KiB per run), about the same as 200
@@ -1331,31 +1338,38 @@ direct chains. The team path allocates more (events, rows, tasks), so it spends 
 Python's cyclic garbage collector (GC columns; wall time, included in the CPU figures).
 
 *Where the CPU goes* (profile above, plus ablations in a scratch harness that replaced one piece
-of the team path at a time by a no-op and measured event-loop CPU per call): the streaming HTTP
-read is shared with the baseline. Before the third session of 2026-11-24 (0.70 / 0.67 of direct
-at 200 runs on SQLite / PostgreSQL) the platform's own cost was ~0.8 ms of event-loop CPU per
-call: ~0.5 ms in per-run work (the claim and the providers query cost ~1 ms each, mostly the
-ORM session, the `Run` model built from the row and the async driver's round trips) and ~0.3 ms
-in the engine itself (agent loop, step writes, the per-delta path). Since then: the claim reads
-its seven columns on a plain connection (0.95 → 0.70 ms of CPU per claim, measured one at a
-time); the providers' connections are cached per workspace (keys stored encrypted in the cache,
-decrypted per run; every provider write invalidates them in every process), 0.95 → 0.09 ms;
-streamed text is handed on synchronously (no callback coroutine, event object or clock read per
-chunk). On PostgreSQL the 200-run target is now met. On SQLite it is not: CPU per call is ~0.4
-ms higher than on PostgreSQL and the loop waits more, because aiosqlite runs every driver call
-(cursor, execute, fetch, close, commit, reset: 4–6 per statement) as a round trip to a
-connection thread that wakes the event loop and contends with it for the GIL. The next step for
-SQLite is one writer thread that runs each group-committed batch, and the claim, as one
-synchronous transaction (one round trip instead of ~6). Earlier changes (second session of
-2026-11-24, from 0.36 / 0.51): streamed bodies read to the end after `[DONE]`, so pooled
-connections are reused (before, *every* streamed call opened a new TCP connection, for the
-baseline too); 32 smaller connection pools (httpcore checks every pooled connection per
-request); steps and outcomes group-committed (one multi-row statement per batch), a step
-committed while the run goes on; one lease heartbeat per worker instead of one per run; no
-pre-ping on SQLite checkouts. Team rounds also end with a tail: their runs progress in lockstep,
-and the last calls of the last few runs leave the loop idle for about 0.1–0.2 s of a ~4 s round
-on SQLite (event-loop idle time measured per 5 % of the round). (Run to run, on this shared
-2-CPU machine, the (b) ratios move by about ±0.05.)
+of the team path at a time by a no-op or a synchronous stand-in and measured CPU per call): the
+streaming HTTP read is shared with the baseline. In the third session of 2026-11-24 the
+platform's own event-loop cost fell from ~0.8 ms per call (0.70 / 0.67 of direct at 200 runs on
+SQLite / PostgreSQL): the claim reads its seven columns on a plain connection (0.95 → 0.70 ms
+of CPU per claim); the providers' connections are cached per workspace (keys stored encrypted
+in the cache, decrypted per run; every provider write invalidates them in every process),
+0.95 → 0.09 ms; streamed text is handed on synchronously (no callback coroutine, event object
+or clock read per chunk). That met the 200-run target on PostgreSQL, not on SQLite (0.72).
+In the fifth session, for SQLite: aiosqlite ran every driver call (cursor, execute, fetch,
+close, commit, reset: 4–6 per statement) as a round trip to a connection thread that woke the
+event loop and contended with it for the GIL. Replacing the writes with synchronous ones (a
+scratch ablation) lifted the 50-run ratio from ~0.6 to ~0.85, so the runs' writes now go to
+one writer thread (`core/sqlite_writer.py`) that runs each transaction start to finish: one
+round trip per group-committed batch. A profile of that thread (cProfile on thread CPU
+time) then showed `executemany` giving up and retaking the GIL once per row, and 400 of its
+~500 transactions being single claims; batches are now one multi-row INSERT, and claims go
+through the group commit too (one `UPDATE … RETURNING` each, a shared transaction). The
+benchmark was also made fairer: the team round, measured first, used to open every TCP
+connection that the direct round then reused (keep-alive), and a single round at 200 runs
+moved by ±15 %, mostly in the direct baseline; now each round starts with warm connections,
+and rounds alternate (the "pairs" column). What remains of the gap is spread thin: per call
+a step row, its task and signal, the recorder's text and the team strategy; per run the
+claim, the spec build and the outcome. Earlier changes (second session of 2026-11-24, from
+0.36 / 0.51): streamed bodies read to the end after `[DONE]`, so pooled connections are
+reused (before, *every* streamed call opened a new TCP connection, for the baseline too); 32
+smaller connection pools (httpcore checks every pooled connection per request); steps and
+outcomes group-committed, a step committed while the run goes on; one lease heartbeat per
+worker instead of one per run; no pre-ping on SQLite checkouts. Team rounds also end with a
+tail: their runs progress in lockstep, and the last calls of the last few runs leave the loop
+idle for a moment at the end of each round. Absolute figures move between sessions with the
+machine (direct CPU per call at 200 runs was 2.3 ms in the third session of 2026-11-24 and is
+{c.fmt(cpu_d, 1)} ms in this run): compare ratios across sessions, not calls/s.
 
 *(d)* Through the queue,
 {d_note} Before deltas were coalesced (commit 79d05c2) the
