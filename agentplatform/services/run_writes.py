@@ -19,6 +19,7 @@ from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Connection, Executable, insert
+from sqlalchemy.sql.dml import UpdateBase
 
 from agentplatform.core.db import write_transaction
 from agentplatform.core.loop_local import LoopLocal
@@ -67,7 +68,7 @@ def _run_statements(connection: Connection, writes: list[Write]) -> list[Any]:
     results: list[Any] = []
     for statement, group in groupby(writes, key=lambda write: write[0]):
         rows = [params for _, params, _ in group]
-        if getattr(statement, "_returning", ()):
+        if isinstance(statement, UpdateBase) and statement.exported_columns:  # RETURNING
             results += [connection.execute(statement, row).first() for row in rows]
         else:
             connection.execute(statement, rows)
