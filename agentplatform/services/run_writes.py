@@ -1,4 +1,4 @@
-"""Group commit of the writes runs make as they execute (steps, outcomes): each write is
+"""Group commit of the writes runs make as they execute (claims, steps, outcomes): each write is
 committed before it returns, and the writes that concurrent runs make meanwhile share one
 transaction.
 
