@@ -21,6 +21,7 @@ from sqlmodel import col, select
 
 from agentplatform.core.config import get_settings
 from agentplatform.core.db import session_scope
+from agentplatform.core.heap import freeze_startup_heap
 from agentplatform.models.run import Run
 from agentplatform.observability import metrics
 from agentplatform.services.run_executor import execute_run
@@ -202,6 +203,7 @@ async def dispatcher_lifespan() -> AsyncIterator[None]:
     """Start the dispatcher for an app's lifetime; a second app in the process shares it."""
     dispatcher = get_dispatcher()
     started = await dispatcher.start()
+    freeze_startup_heap()
     try:
         yield
     finally:

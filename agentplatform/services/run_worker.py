@@ -7,6 +7,7 @@ import logging
 import signal
 
 from agentplatform.core.db import dispose_engine
+from agentplatform.core.heap import freeze_startup_heap
 from agentplatform.services.run_events import get_notifier, set_notifier
 from agentplatform.services.run_notifier_redis import RedisNotifier
 from agentplatform.services.run_queue import STOP_GRACE_S, RedisDispatcher
@@ -37,6 +38,7 @@ async def run_worker(concurrency: int | None = None, grace_s: float = STOP_GRACE
         loop.add_signal_handler(signum, _on_signal, signum)
     try:
         await dispatcher.start()
+        freeze_startup_heap()
         await stop.wait()
         await dispatcher.stop(grace_s)
     finally:
