@@ -75,6 +75,11 @@ class RunNotifier(Protocol):
         """Deliver `signal` to the current subscribers of its run (never raises on none)."""
         ...
 
+    def listening(self, run_id: str, kind: str) -> bool:
+        """Whether a `kind` signal about `run_id` may reach a subscriber now; False only when
+        none can (a publisher may then skip gathering what no one would read)."""
+        ...
+
     def subscribe(
         self, run_id: str, kinds: Iterable[str] | None = None
     ) -> AbstractAsyncContextManager[RunSubscription]:
@@ -117,6 +122,9 @@ class InProcessNotifier:
     async def publish(self, signal: RunSignal) -> None:
         for subscription in list(self._subscribers.get(signal.run_id, ())):
             subscription.offer(signal)
+
+    def listening(self, run_id: str, kind: str) -> bool:
+        return any(kind in sub.kinds for sub in self._subscribers.get(run_id, ()))
 
     @asynccontextmanager
     async def subscribe(

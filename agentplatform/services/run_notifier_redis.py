@@ -118,6 +118,9 @@ class RedisNotifier:
             self._publish_paused_until = time.monotonic() + PUBLISH_PAUSE_S
             self._degrade(error)
 
+    def listening(self, run_id: str, kind: str) -> bool:
+        return True  # a subscriber in another process is not known here
+
     # --- subscribing -----------------------------------------------------------------
     @asynccontextmanager
     async def subscribe(

@@ -7,7 +7,9 @@ step still committing at that moment) and a stream never announces a step it can
 Streamed text is only signalled (live), and coalesced: kept as it comes (no coroutine per
 delta: a fast model sends hundreds a second) and signalled at most once per agent every
 DELTA_INTERVAL_S (with Redis each signal is a publish), after the step before it and before
-the next step, so a watcher sees the trace and the text in order.
+the next step, so a watcher sees the trace and the text in order. When the notifier knows no
+one is watching the run (in-process: nobody streams it), the text is dropped at signal time
+instead: a watcher who comes later gets the text from then on, and the steps in full.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class RunRecorder:
         self._delta_due: asyncio.TimerHandle | None = None  # the next signal, when scheduled
         self._delta_signals: set[asyncio.Task[None]] = set()
         self._delta_lock = asyncio.Lock()
+        self._run_key = str(run_id)
 
     @property
     def input_tokens(self) -> int:
@@ -124,6 +127,8 @@ class RunRecorder:
 
     def _signal_due(self) -> None:
         self._delta_due = None
+        if self._drop_unwatched_text():
+            return
         task = asyncio.ensure_future(self._signal_scheduled())
         self._delta_signals.add(task)
         task.add_done_callback(self._delta_signals.discard)
@@ -139,8 +144,18 @@ class RunRecorder:
         if self._delta_due is not None:
             self._delta_due.cancel()
             self._delta_due = None
+        if self._deltas:
+            self._drop_unwatched_text()
         if self._deltas or self._delta_lock.locked():
             await self._signal_deltas()
+
+    def _drop_unwatched_text(self) -> bool:
+        """Drop the text kept so far if no one can be watching it (it counts as signalled)."""
+        if self.notifier.listening(self._run_key, "delta"):
+            return False
+        self._deltas.clear()
+        self._last_delta_signal = asyncio.get_running_loop().time()
+        return True
 
     async def _signal_deltas(self) -> None:
         """Publish the text gathered since the last signal, one signal per agent, in order
@@ -154,7 +169,7 @@ class RunRecorder:
             for (agent_id, agent_name), texts in pending.items():
                 await self.notifier.publish(
                     RunSignal(
-                        run_id=str(self.run_id),
+                        run_id=self._run_key,
                         kind="delta",
                         agent_id=agent_id,
                         agent_name=agent_name,
@@ -191,7 +206,7 @@ class RunRecorder:
 
     async def _persist(self, row: Row) -> None:
         await run_writes().write(INSERT_STEPS, row)
-        await self.notifier.publish(RunSignal(run_id=str(self.run_id), kind="step", seq=row["seq"]))
+        await self.notifier.publish(RunSignal(run_id=self._run_key, kind="step", seq=row["seq"]))
 
     async def flush(self) -> BaseException | None:
         """Signal pending text and wait for every write still in flight; the first error

@@ -9,7 +9,7 @@ import pytest
 
 from agentplatform.engine.events import StepEvent
 from agentplatform.models import Run
-from agentplatform.services.run_events import RunSignal
+from agentplatform.services.run_events import InProcessNotifier, RunSignal
 from agentplatform.services.run_recorder import DELTA_INTERVAL_S, RunRecorder
 from tests.services.run_support import add, make_agent, owner
 
@@ -22,6 +22,9 @@ class Recording:
 
     async def publish(self, signal: RunSignal) -> None:
         self.signals.append(signal)
+
+    def listening(self, run_id: str, kind: str) -> bool:
+        return True  # it is the watcher
 
 
 async def recorder() -> tuple[RunRecorder, Recording]:
@@ -90,3 +93,28 @@ async def test_a_step_that_cannot_be_written_is_reported_once_not_lost_silently(
     last = RunRecorder(uuid.uuid4(), Recording())  # type: ignore[arg-type]
     await last.write(kind="message", content="only")
     assert "foreign key" in str(await last.flush()).lower()
+
+
+async def test_text_no_one_watches_is_not_signalled_and_a_watcher_gets_it_from_joining() -> None:
+    """Live text goes only to watchers: a run nobody streams signals its steps alone, and a
+    watcher who subscribes mid-message gets the text from then on, then the step in full."""
+    user, _ = await owner()
+    agent = await make_agent(user.workspace_id, "a")
+    run = Run(workspace_id=user.workspace_id, kind="agent", agent_id=agent, target_name="a",
+              input="hi", config={}, status="running")  # fmt: skip
+    await add(run)
+    notifier = InProcessNotifier()
+    sink = RunRecorder(run.id, notifier)
+    async with notifier.subscribe(str(run.id), kinds=("cancel",)):  # the executor's watcher
+        sink.text("a1", "A1", "unseen ")
+        await asyncio.sleep(DELTA_INTERVAL_S * 3)
+        async with notifier.subscribe(str(run.id)) as watcher:
+            sink.text("a1", "A1", "seen")
+            await sink(StepEvent(agent_id="a1", agent_name="A1", kind="message",
+                                 content="unseen seen"))  # fmt: skip
+            await sink.flush()
+            received = []
+            while (signal := await watcher.next(0.05)) is not None:
+                received.append(signal)
+    assert [(s.kind, s.text) for s in received] == [("delta", "seen"), ("step", None)]
+    assert received[1].seq == 1
