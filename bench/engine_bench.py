@@ -899,6 +899,10 @@ def child_main(args: argparse.Namespace) -> None:
 
             try:
                 await bench.seed()
+                # What the app and the worker do once started (core/heap.py).
+                from agentplatform.core.heap import freeze_startup_heap
+
+                freeze_startup_heap()
                 if "a" in parts:
                     await bench.part_a()
                 if "b" in parts:
@@ -1271,7 +1275,9 @@ ratio counts `execute_run` only; the second adds `create_run` (resolution + inse
 `echo:` replies grow along the conversation: on average {in_tok} input and {out_tok} output
 tokens per call (fake usage = characters/4); the reply is streamed one word per SSE chunk
 ({c.fmt(deltas, 0)} text deltas per call), and the team path hands each delta (synchronously)
-to the run's recorder, which signals the gathered text at most every 50 ms per agent. "new DB
+to the run's recorder, which signals the gathered text at most every 50 ms per agent to
+whoever watches the run; no one watches these runs, so it drops the text instead (as for any
+run no one streams; through Redis, (d), it is always published). "new DB
 conns/run" counts connections the engine opened (an overflow connection is opened and closed
 again when all pooled ones are busy; on SQLite each is an aiosqlite thread plus PRAGMAs; the
 writer thread's one connection is not counted) and "pool checkouts/run" the database sessions
@@ -1311,7 +1317,8 @@ connection threads for the rest and the default executor.
 call on {dbs[0]} against {c.fmt(direct_a, 2)} ms for the same call made directly ({a_ratios}; the
 ≤ 2× target is {met_a}). The difference is bookkeeping: per call one `RunStep` (group-committed
 with the steps of other runs in flight) and ~{c.fmt(deltas, 0)} streamed text deltas kept by
-`RunRecorder` (signalled at most every 50 ms per agent); per run (÷ 6) the claim (one
+`RunRecorder` (signalled at most every 50 ms per agent, here dropped: no watcher); per run
+(÷ 6) the claim (one
 `UPDATE … RETURNING` of the seven columns the executor needs, group-committed too), the
 providers' connections and the price table (both cached), the outcome UPDATE (group-committed
 too) and the cancel watcher: {sessions} pooled database session(s) for a 6-call run. `create_run`
@@ -1335,7 +1342,9 @@ than at 200.
 *(c)* Memory stays small: {c.fmt(rss_delta, 0)} MiB more at the peak of 200 concurrent runs than
 before the round (~{c.fmt(1024 * rss_delta / 200, 0)} KiB per run), about the same as 200
 direct chains. The team path allocates more (events, rows, tasks), so it spends more time in
-Python's cyclic garbage collector (GC columns; wall time, included in the CPU figures).
+Python's cyclic garbage collector (GC columns; wall time, included in the CPU figures). As in
+the app and the worker, start-up's objects are frozen out of the collector after seeding
+(`core/heap.py`), so these are collections of the young generations plus rare, small full ones.
 
 *Where the CPU goes* (profile above, plus ablations in a scratch harness that replaced one piece
 of the team path at a time by a no-op or a synchronous stand-in and measured CPU per call): the
@@ -1367,7 +1376,18 @@ smaller connection pools (httpcore checks every pooled connection per request); 
 outcomes group-committed, a step committed while the run goes on; one lease heartbeat per
 worker instead of one per run; no pre-ping on SQLite checkouts. Team rounds also end with a
 tail: their runs progress in lockstep, and the last calls of the last few runs leave the loop
-idle for a moment at the end of each round. Absolute figures move between sessions with the
+idle for a moment at the end of each round. In the sixth and seventh sessions, for 50 runs on
+PostgreSQL (0.78 then): a probe of the collector (`gc.callbacks`) found a full collection
+every one or two team rounds, each ~123 ms with the event loop stopped, scanning the ~167k
+objects start-up had made; the app and the worker now freeze start-up's heap once started
+(full collections then take ~2 ms), and this benchmark does the same after seeding. In-process
+ablations (8 alternating pairs) put signalling the streamed text next (0.84 → 0.94 without it):
+it is now dropped when no one watches the run (the in-process notifier knows its subscribers),
+the case for every run here; a run someone streams pays for its text as before. Back to back
+on this machine, quiet (load below 1), full-mode (b) on PostgreSQL at 50 runs gave 0.81 and
+0.79 with the code before these two changes (c201787) and 0.84 and 0.86 with them, besides
+the table's figure; the spread of the pairs narrowed too (0.69–0.87 before, 0.79–0.89 after),
+as the long stalls are gone. Absolute figures move between sessions with the
 machine (direct CPU per call at 200 runs was 2.3 ms in the third session of 2026-11-24 and is
 {c.fmt(cpu_d, 1)} ms in this run): compare ratios across sessions, not calls/s.
 
