@@ -159,8 +159,9 @@ async def execute_run(run_id: uuid.UUID, worker_id: str) -> bool:
                 outcome = Outcome("failed", "interrupted", error=INTERRUPTED)
             elif watch.cancelled:
                 outcome = Outcome("cancelled", "cancelled")
-            else:
-                outcome = Outcome("failed", "interrupted", error=LEASE_LOST)
+            else:  # the keeper stopped it (lease lost), or something unforeseen did
+                error = LEASE_LOST if watch.lease_lost else INTERRUPTED
+                outcome = Outcome("failed", "interrupted", error=error)
         except Exception as exc:
             outcome = _failure(exc, run)
         finally:
