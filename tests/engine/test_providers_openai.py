@@ -121,6 +121,18 @@ async def test_streaming_delivers_deltas_in_order_with_usage(fake_openai: FakeLL
     assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
 
 
+@pytest.mark.parametrize("line_end", ["\r\n", "\r"], ids=["crlf", "cr"])
+async def test_streams_with_crlf_or_cr_line_ends_read_the_same(
+    fake_openai: FakeLLMServer, line_end: str
+) -> None:
+    fake_openai.script(Reply(text="Hello, world", chunks=["Hel", "lo, ", "world"],
+                             chunk_delay_s=0.01, usage=(7, 4), line_end=line_end))  # fmt: skip
+    deltas = Deltas()
+    answer = await make(fake_openai).complete(USER, on_text=deltas)
+    assert deltas.items == ["Hel", "lo, ", "world"]
+    assert (answer.content, answer.usage.output_tokens) == ("Hello, world", 4)
+
+
 async def test_streaming_tool_call_deltas_are_joined(fake_openai: FakeLLMServer) -> None:
     fake_openai.script(Reply(tool_calls=[("get_weather", {"city": "Reykjavik", "days": 3})]))
     answer = await make(fake_openai).complete(USER, tools=[WEATHER], on_text=Deltas())

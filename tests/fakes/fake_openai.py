@@ -44,6 +44,7 @@ class Reply(Scripted):
     usage: tuple[int, int] | None = None  # default: computed from sizes
     include_usage: bool = True
     finish_reason: str | None = None
+    line_end: str = "\n"  # of the SSE lines; the format also allows "\r\n" and "\r"
 
 
 @dataclass(kw_only=True)
@@ -219,8 +220,11 @@ class FakeLLMServer:
         events = _anthropic_events if anthropic else _openai_events
         delay = reply.chunk_delay_s
         delay = self.chunk_delay_ms / 1000 if delay is None else delay
+        chunks = events(reply, body, next(self._ids))
+        if reply.line_end != "\n":
+            chunks = [c.replace(b"\n", reply.line_end.encode()) for c in chunks]
         return StreamingResponse(
-            self._paced(events(reply, body, next(self._ids)), delay),
+            self._paced(chunks, delay),
             media_type="text/event-stream",
         )
 

@@ -72,7 +72,10 @@ async def read_events(resp: httpx.Response, stream: SseStream, url: str) -> bool
     pending = b""
     chunks = resp.aiter_bytes()
     async for chunk in chunks:
-        lines = (pending + chunk).split(b"\n")
+        data = pending + chunk
+        if b"\r" in data:  # CRLF or bare CR line ends: the SSE format allows all three
+            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = data.split(b"\n")
         pending = lines.pop()
         finished = _feed(lines, stream, url)
         stream.flush()
