@@ -118,3 +118,29 @@ async def test_text_no_one_watches_is_not_signalled_and_a_watcher_gets_it_from_j
                 received.append(signal)
     assert [(s.kind, s.text) for s in received] == [("delta", "seen"), ("step", None)]
     assert received[1].seq == 1
+
+
+async def test_text_after_a_step_still_committing_is_signalled_after_that_step(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A parallel team: one member's message is still committing (a slow database) when
+    another member streams text. The watcher gets the step first, then the later text."""
+    from agentplatform.services import run_recorder
+
+    real = run_recorder.run_writes()
+
+    class SlowWrites:
+        async def write(self, statement, row):  # type: ignore[no-untyped-def]
+            await asyncio.sleep(DELTA_INTERVAL_S * 4)
+            return await real.write(statement, row)
+
+    monkeypatch.setattr(run_recorder, "run_writes", SlowWrites)
+    sink, notifier = await recorder()
+    await sink(StepEvent(agent_id="a1", agent_name="A1", kind="message", content="first"))
+    sink.text("a2", "A2", "later")
+    await asyncio.sleep(DELTA_INTERVAL_S * 2)  # the text's signal is due while the step commits
+    await sink.flush()
+    assert [(s.kind, s.seq, s.text) for s in notifier.signals] == [
+        ("step", 1, None),
+        ("delta", None, "later"),
+    ]
