@@ -27,12 +27,17 @@ class Recording:
         return True  # it is the watcher
 
 
-async def recorder() -> tuple[RunRecorder, Recording]:
+async def running_run() -> Run:
     user, _ = await owner()
     agent = await make_agent(user.workspace_id, "a")
     run = Run(workspace_id=user.workspace_id, kind="agent", agent_id=agent, target_name="a",
               input="hi", config={}, status="running")  # fmt: skip
     await add(run)
+    return run
+
+
+async def recorder() -> tuple[RunRecorder, Recording]:
+    run = await running_run()
     notifier = Recording()
     return RunRecorder(run.id, notifier), notifier  # type: ignore[arg-type]
 
@@ -98,11 +103,7 @@ async def test_a_step_that_cannot_be_written_is_reported_once_not_lost_silently(
 async def test_text_no_one_watches_is_not_signalled_and_a_watcher_gets_it_from_joining() -> None:
     """Live text goes only to watchers: a run nobody streams signals its steps alone, and a
     watcher who subscribes mid-message gets the text from then on, then the step in full."""
-    user, _ = await owner()
-    agent = await make_agent(user.workspace_id, "a")
-    run = Run(workspace_id=user.workspace_id, kind="agent", agent_id=agent, target_name="a",
-              input="hi", config={}, status="running")  # fmt: skip
-    await add(run)
+    run = await running_run()
     notifier = InProcessNotifier()
     sink = RunRecorder(run.id, notifier)
     async with notifier.subscribe(str(run.id), kinds=("cancel",)):  # the executor's watcher
