@@ -5,27 +5,40 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# Installs come from uv.lock only (`uv sync --locked`): what was tested is what gets installed.
+# uv itself is pinned here and kept beside the venv's packages, outside what sync manages.
+UV_VERSION := 0.13.9
+UV := $(VENV)/.uv/bin/uv
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_PYTHON_DOWNLOADS := never
+export UV_NO_PROGRESS := 1
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 PIP_FLAGS ?= --disable-pip-version-check --quiet
 
-.PHONY: help run test lint typecheck test-sqlite test-postgres browser migrate seed clean
+.PHONY: help run test lint typecheck test-sqlite test-postgres browser migrate seed lock clean
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(PY):
+$(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (found " + sys.version.split()[0] + ")")'
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install $(PIP_FLAGS) --upgrade pip
+	$(VENV)/bin/python -m pip install $(PIP_FLAGS) --target $(VENV)/.uv uv==$(UV_VERSION)
 
-$(RUN_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install $(PIP_FLAGS) -e .
+# Run: the app's locked dependencies (test tools, if there, stay: --inexact).
+$(RUN_STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --inexact --python $(PY)
 	@touch $@
 
-$(TEST_STAMP): pyproject.toml $(RUN_STAMP)
-	$(PY) -m pip install $(PIP_FLAGS) -e ".[test]"
-	@touch $@
+# Test: exactly the locked app + test + bench set.
+$(TEST_STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --extra test --extra bench --python $(PY)
+	@touch $@ $(RUN_STAMP)
+
+lock:  ## Refresh uv.lock from pyproject.toml (newest allowed versions), then `make test`
+	$(MAKE) $(UV)
+	$(UV) lock --upgrade
 
 run: $(RUN_STAMP)  ## Install, migrate, seed and serve UI + API on http://localhost:$${PORT:-3000}
 	$(VENV)/bin/agentplatform serve
