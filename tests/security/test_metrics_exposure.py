@@ -4,8 +4,10 @@ no tenant id (workspace, agent, team, user) ever becomes a label; every label st
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -163,3 +165,52 @@ def test_the_bundled_prometheus_scrapes_with_the_apps_token(tmp_path: Path) -> N
     assert (tmp_path / "token").read_text() == TOKEN
     assert oct((tmp_path / "token").stat().st_mode & 0o777) == "0o600"
     assert shlex.split(result.stdout) == service["command"]
+
+
+SERIES_SCRIPT = """
+from agentplatform.api.app import build_api
+from agentplatform.observability import metrics as m
+from agentplatform.observability.http_metrics import UNMATCHED, _flat_routes
+
+routes = {r.path_format for r in _flat_routes(build_api()) if getattr(r, "path_format", None)}
+routes |= {UNMATCHED, "/{path}"}  # nothing served it; the UI mounted under the API app
+for method in [*m.HTTP_METHODS, "BREW"]:
+    for route in routes:
+        for status in %(statuses)r:
+            m.http_request(method=method, route=route, status=status, duration_s=0.1)
+for kind in [*m.RUN_KINDS, "x"]:
+    m.run_started(kind=kind)
+    for status in [*m.RUN_STATUSES, "x"]:
+        m.run_finished(kind=kind, status=status, duration_s=1)
+for provider in [*m.PROVIDER_KINDS, "x"]:
+    for i in range(m.MODEL_LABELS_MAX + 5):
+        m.llm_request(provider=provider, model=f"m{i}", duration_s=1, input_tokens=1,
+                      output_tokens=1, cost_usd=1)
+for i in range(m.TOOL_LABELS_MAX + 5):
+    for outcome in [*m.TOOL_OUTCOMES, "x"]:
+        m.tool_call(tool=f"t{i}", outcome=outcome)
+m.set_runs_active(1)
+m.set_runs_queued(1)
+body, _ = m.exposition()
+print(len(routes), sum(1 for line in body.decode().splitlines() if line[:1] not in ("", "#")))
+"""
+# The statuses the API and the UI answer (docs/security.md counts with these 20).
+STATUSES = (200, 201, 202, 204, 304, 400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 429,
+            500, 502, 503, 504)  # fmt: skip
+
+
+def test_the_worst_case_series_count_in_the_docs_is_true() -> None:
+    """Every label combination filled in a fresh process: the count docs/security.md states."""
+    result = subprocess.run(
+        [sys.executable, "-c", SERIES_SCRIPT % {"statuses": STATUSES}],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    routes, series = (int(n) for n in result.stdout.split())
+    docs = (ROOT / "docs" / "security.md").read_text()
+    formula = re.search(r"(\d+) \* R \+ ([\d,]+)", docs)
+    assert formula, "docs/security.md states the worst case as `A * R + B`"
+    per_route, fixed = int(formula[1]), int(formula[2].replace(",", ""))
+    assert series == per_route * routes + fixed, (
+        f"{series} series with R = {routes}: update the formula in docs/security.md"
+    )
+    assert f"R = {routes}" in docs and f"{series:,}" in docs
