@@ -28,6 +28,7 @@ VARIABLES_MAX = 100
 VARIABLE_NAME_MAX = 64
 VARIABLE_VALUE_MAX = 20_000
 VARIABLES_TOTAL_MAX = TEXT_MAX
+JSON_DEPTH_MAX = 32  # nesting of free-form JSON (prompt config, render variables)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -133,28 +134,34 @@ class InputText:
         return core_schema.no_info_before_validator_function(self.clean, checked)
 
 
-def _refuse_in_json(value: Any, path: str) -> None:
-    """Apply the text rule to every key (one line) and string (multi-line) of a JSON value."""
-    if isinstance(value, str):
-        try:
-            refuse_control_characters(value, multiline=True)
-        except ValueError as exc:
-            raise ValueError(f"at '{path}': {exc}") from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
+def _refuse_in_json(value: Any) -> None:
+    """Apply the text rule to every key (one line) and string (multi-line) of a JSON value, and
+    bound its nesting (walked iteratively, so depth is no recursion risk here or later)."""
+    pending: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while pending:
+        item, path, depth = pending.pop()
+        if depth > JSON_DEPTH_MAX:
+            raise ValueError(f"nests deeper than {JSON_DEPTH_MAX} levels (at '{path}')")
+        if isinstance(item, str):
             try:
-                refuse_control_characters(str(key), multiline=False)
+                refuse_control_characters(item, multiline=True)
             except ValueError as exc:
-                raise ValueError(f"a key under '{path or '(top)'}' {exc}") from None
-            _refuse_in_json(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _refuse_in_json(item, f"{path}.{index}" if path else str(index))
+                raise ValueError(f"at '{path}': {exc}") from None
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                try:
+                    refuse_control_characters(str(key), multiline=False)
+                except ValueError as exc:
+                    raise ValueError(f"a key under '{path or '(top)'}' {exc}") from None
+                pending.append((child, f"{path}.{key}" if path else str(key), depth + 1))
+        elif isinstance(item, list | tuple):
+            for index, child in enumerate(item):
+                pending.append((child, f"{path}.{index}" if path else str(index), depth + 1))
 
 
 def _checked_json(value: dict[str, Any]) -> dict[str, Any]:
-    """A free-form JSON object whose every key and string follows the text rule."""
-    _refuse_in_json(value, "")
+    """A free-form JSON object: every key and string follows the text rule, nesting bounded."""
+    _refuse_in_json(value)
     return value
 
 

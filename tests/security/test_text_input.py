@@ -375,3 +375,24 @@ async def test_run_variables_are_bounded_by_the_model(api: httpx.AsyncClient) ->
     ok = await api.post("/api/runs", headers=owner.headers, json={**run, "variables": fine})
     assert ok.status_code == 202, ok.text
     assert ok.json()["variables"] == fine
+
+
+async def test_free_form_json_is_walked_and_its_nesting_bounded(api: httpx.AsyncClient) -> None:
+    """Prompt config: every string checked at any depth; nesting past JSON_DEPTH_MAX is a 422
+    (a 900-deep config used to reach the database's JSON encoder and answer 500)."""
+    owner = await factories.make_user()
+    ids = await seed(api, owner)
+    headers = {**owner.headers, "Content-Type": "application/json"}
+    versions = f"/api/prompts/{ids['prompt_id']}/versions"
+
+    def post(depth: int, leaf: str) -> Any:
+        raw = '{"template": "t", "config": {"k": ' + "[" * depth + leaf + "]" * depth + "}}"
+        return api.post(versions, headers=headers, content=raw.encode())
+
+    assert (await post(10, '"fine"')).status_code == 201
+    hidden = assert_error(await post(10, '"x\\u0000"'), 422)
+    assert "control character" in hidden["message"], hidden
+    for depth in (common.JSON_DEPTH_MAX + 1, 900):
+        deep = assert_error(await post(depth, '"fine"'), 422)
+        assert f"nests deeper than {common.JSON_DEPTH_MAX} levels" in deep["message"], deep
+    assert_error(await post(5000, '"fine"'))  # past the JSON parser's own limit: still a 4xx

@@ -64,6 +64,7 @@ async def test_the_ui_door_refuses_a_token_without_expiry_too(session: Any) -> N
         await actor_from_access_token(session=session, token=token, workspace_ref=None)
 
 
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 async def test_other_algorithms_and_unsigned_tokens_are_refused(api: httpx.AsyncClient) -> None:
     user = await factories.make_user()
     claims = full_claims(str(user.id))
