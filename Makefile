@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # Installs come from uv.lock only (`uv sync --locked`): what was tested is what gets installed.
-# uv itself is pinned here and kept beside the venv's packages, outside what sync manages.
+# uv itself is pinned here and kept in .venv/.uv, outside what sync manages.
 UV_VERSION := 0.13.9
 UV := $(VENV)/.uv/bin/uv
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
@@ -21,10 +21,12 @@ PIP_FLAGS ?= --disable-pip-version-check --quiet
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
+# The project's venv holds only what the lock names (no pip); uv lives in a venv of its own.
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (found " + sys.version.split()[0] + ")")'
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install $(PIP_FLAGS) --target $(VENV)/.uv uv==$(UV_VERSION)
+	$(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m venv $(VENV)/.uv
+	$(VENV)/.uv/bin/python -m pip install $(PIP_FLAGS) uv==$(UV_VERSION)
 
 # Run: the app's locked dependencies (test tools, if there, stay: --inexact).
 $(RUN_STAMP): pyproject.toml uv.lock | $(UV)
