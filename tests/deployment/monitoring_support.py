@@ -32,8 +32,10 @@ def require_tool(name: str) -> str:
         )
         found = shutil.which(name)
         if found is None:
-            pytest.fail(f"{name} is missing and `make monitoring-tools` could not install it:\n"
-                        f"{done.stdout}{done.stderr}")  # fmt: skip
+            pytest.fail(
+                f"{name} is missing and `make monitoring-tools` could not install it:\n"
+                f"{done.stdout}{done.stderr}"
+            )
     return found
 
 
