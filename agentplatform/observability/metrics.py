@@ -159,6 +159,16 @@ _model_label = _BoundedNames(MODEL_LABELS_MAX)
 _tool_label = _BoundedNames(TOOL_LABELS_MAX)
 
 
+def provider_label(provider: str) -> str:
+    """The label of a provider kind: one of PROVIDER_KINDS, else `other`."""
+    return _enum(provider, PROVIDER_KINDS)
+
+
+def model_label(model: str) -> str:
+    """The label of a model name: clamped, and one of this process's first MODEL_LABELS_MAX."""
+    return _model_label(model)
+
+
 def http_request(*, method: str, route: str, status: int, duration_s: float) -> None:
     """Record one served HTTP request (`route` is a template such as `/api/agents/{agent_id}`)."""
     verb = _enum(method.upper(), HTTP_METHODS)
@@ -188,14 +198,14 @@ def llm_request(
     cost_usd: float | Decimal = 0.0,
 ) -> None:
     """One provider call (`provider` is its kind): duration, tokens used and what it cost."""
-    provider_label, model_label = _enum(provider, PROVIDER_KINDS), _model_label(model)
-    LLM_DURATION.labels(provider_label, model_label).observe(max(duration_s, 0.0))
+    labels = provider_label(provider), model_label(model)
+    LLM_DURATION.labels(*labels).observe(max(duration_s, 0.0))
     if input_tokens > 0:
-        LLM_TOKENS.labels(provider_label, model_label, "input").inc(input_tokens)
+        LLM_TOKENS.labels(*labels, "input").inc(input_tokens)
     if output_tokens > 0:
-        LLM_TOKENS.labels(provider_label, model_label, "output").inc(output_tokens)
+        LLM_TOKENS.labels(*labels, "output").inc(output_tokens)
     if cost_usd > 0:
-        LLM_COST.labels(provider_label, model_label).inc(float(cost_usd))
+        LLM_COST.labels(*labels).inc(float(cost_usd))
 
 
 def tool_call(*, tool: str, outcome: str) -> None:

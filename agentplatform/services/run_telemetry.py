@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from agentplatform.core.errors import ProviderError
 from agentplatform.engine.events import StepEvent
-from agentplatform.observability import metrics
+from agentplatform.observability import metrics, provider_metrics
 from agentplatform.observability.sentry import capture_run_failure
 from agentplatform.services.run_lease import ClaimedRun
 
@@ -30,8 +31,9 @@ def _configured_tools(config: dict[str, Any]) -> frozenset[str]:
 
 
 def step_observer(run: ClaimedRun) -> Callable[[StepEvent], None]:
-    """Counts each model call (on the step that carries its usage) and each tool result; a
-    tool name the model made up is counted as `unknown_tool`, never as a label of its own."""
+    """Counts each model call (on the step that carries its usage), each provider failure
+    (the error step of an agent whose provider failed) and each tool result; a tool name the
+    model made up is counted as `unknown_tool`, never as a label of its own."""
     kinds = _provider_kinds(run.config or {})
     tools = _configured_tools(run.config or {})
 
@@ -50,6 +52,10 @@ def step_observer(run: ClaimedRun) -> Callable[[StepEvent], None]:
                 input_tokens=event.input_tokens,
                 output_tokens=event.output_tokens,
                 cost_usd=event.cost_usd,
+            )
+        elif event.kind == "error" and event.meta.get("error_type") == ProviderError.__name__:
+            provider_metrics.llm_error(
+                provider=kinds.get(str(event.agent_id), "other"), model=event.model or "unknown"
             )
 
     return observe

@@ -177,6 +177,7 @@ def test_the_bundled_prometheus_scrapes_with_the_apps_token(tmp_path: Path) -> N
 SERIES_SCRIPT = """
 from agentplatform.api.app import build_api
 from agentplatform.observability import metrics as m
+from agentplatform.observability import provider_metrics, queue_metrics
 from agentplatform.observability.http_metrics import UNMATCHED, _flat_routes
 
 routes = {r.path_format for r in _flat_routes(build_api()) if getattr(r, "path_format", None)}
@@ -193,11 +194,14 @@ for provider in [*m.PROVIDER_KINDS, "x"]:
     for i in range(m.MODEL_LABELS_MAX + 5):
         m.llm_request(provider=provider, model=f"m{i}", duration_s=1, input_tokens=1,
                       output_tokens=1, cost_usd=1)
+        provider_metrics.llm_error(provider=provider, model=f"m{i}")
 for i in range(m.TOOL_LABELS_MAX + 5):
     for outcome in [*m.TOOL_OUTCOMES, "x"]:
         m.tool_call(tool=f"t{i}", outcome=outcome)
 m.set_runs_active(1)
 m.set_runs_queued(1)
+queue_metrics.set_workers(1)
+queue_metrics.set_oldest_queued_age(1)
 body, _ = m.exposition()
 print(len(routes), sum(1 for line in body.decode().splitlines() if line[:1] not in ("", "#")))
 """

@@ -7,6 +7,7 @@ from agentplatform.api.routes import (
     api_keys,
     audit,
     auth,
+    client_config,
     health,
     metrics,
     prices,
@@ -20,6 +21,7 @@ from agentplatform.api.routes import (
 
 ROUTERS: list[APIRouter] = [
     health.router,
+    client_config.router,
     auth.router,
     users.router,
     workspaces.router,
