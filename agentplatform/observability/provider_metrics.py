@@ -22,4 +22,4 @@ LLM_ERRORS = Counter(
 
 def llm_error(*, provider: str, model: str) -> None:
     """One provider call that failed (labels bounded the way the other LLM series are)."""
-    LLM_ERRORS.labels(metrics._name(provider), metrics._name(model)).inc()
+    LLM_ERRORS.labels(metrics.provider_label(provider), metrics.model_label(model)).inc()

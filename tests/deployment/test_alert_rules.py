@@ -117,6 +117,12 @@ def test_prometheus_loads_the_rules_compose_mounts(tmp_path: Path) -> None:
         assert (ROOT / source).resolve() == ALERTS
         local.append(str(ALERTS))
     config["rule_files"] = local
+    for job in config["scrape_configs"]:  # the token file compose's entrypoint writes
+        authorization = job.get("authorization") or {}
+        if "credentials_file" in authorization:
+            token = tmp_path / "metrics-token"
+            token.write_text("scrape-token")
+            authorization["credentials_file"] = str(token)
     checked = tmp_path / "prometheus.yml"
     checked.write_text(yaml.safe_dump(config))
     done = promtool("check", "config", str(checked))
