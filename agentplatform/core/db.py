@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -9,7 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel import create_engine
+from sqlmodel import SQLModel, create_engine, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agentplatform.core.config import get_settings
@@ -116,6 +117,23 @@ async def session_scope() -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+
+
+async def lock_for_write(session: AsyncSession, table: type[SQLModel], row_id: uuid.UUID) -> bool:
+    """Hold other lockers of `row_id` off until this session's transaction ends, so a check and
+    the write it allows are one step: a row lock on PostgreSQL (FOR NO KEY UPDATE, which
+    leaves inserts that merely reference the row alone); on SQLite, where FOR UPDATE is a
+    no-op, the database's write lock taken now (BEGIN IMMEDIATE). False if there is no row."""
+    connection = await session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = await connection.get_raw_connection()
+        # Python's sqlite3 opens a transaction only at the first write, which takes the lock:
+        # an open transaction already holds it.
+        if not raw.driver_connection.in_transaction:  # type: ignore[union-attr]
+            await connection.exec_driver_sql("BEGIN IMMEDIATE")
+    key = table.id  # type: ignore[attr-defined]
+    found = await session.exec(select(key).where(key == row_id).with_for_update(key_share=True))
+    return found.first() is not None
 
 
 async def dispose_engine() -> None:
