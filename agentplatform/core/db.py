@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from sqlmodel import SQLModel, create_engine, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agentplatform.core.config import get_settings
+from agentplatform.core.db_busy import connect_patiently, database_busy
 from agentplatform.core.sqlite_writer import SqliteWriter
 
 T = TypeVar("T")
@@ -69,11 +71,23 @@ def make_async_engine(url: str | None = None) -> AsyncEngine:
     kwargs: dict[str, Any] = {}
     if not is_sqlite:
         # A server connection can go stale (restart, idle timeout): test it at checkout. A
-        # SQLite file cannot, and there the ping would cost a thread hop per checkout.
-        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # SQLite file cannot, and there the ping would cost a thread hop per checkout. The
+        # pool is this process's share of the server's connections (core/db_budget.py).
+        settings = get_settings()
+        kwargs.update(
+            pool_pre_ping=True,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout,
+        )
+        if "application_name" not in make_url(url).query:
+            # pg_stat_activity then tells which process holds which connections.
+            kwargs["connect_args"] = {"application_name": f"agentplatform-{os.getpid()}"}
     engine = create_async_engine(async_url(url), **kwargs)
     if is_sqlite:
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
+    else:
+        connect_patiently(engine.sync_engine, patience_s=get_settings().db_pool_timeout)
     return engine
 
 
@@ -102,20 +116,28 @@ async def write_transaction(work: Callable[[Connection], T]) -> T:
             engine.dialect.use_insertmanyvalues_wo_returning = True
             _sqlite_writer = SqliteWriter(engine)
         return await _sqlite_writer.run(work)
-    async with get_async_engine().begin() as connection:
-        return await connection.run_sync(work)
+    try:
+        async with get_async_engine().begin() as connection:
+            return await connection.run_sync(work)
+    except Exception as error:
+        if (busy := database_busy(error)) is not None:
+            raise busy from error
+        raise
 
 
 @asynccontextmanager
 async def session_scope() -> AsyncIterator[AsyncSession]:
-    """An async session; the caller commits, an exception rolls back."""
+    """An async session; the caller commits, an exception rolls back. Waiting too long for
+    a connection raises `DatabaseBusy` (503), not the driver's error."""
     get_async_engine()
     assert _sessionmaker is not None
     async with _sessionmaker() as session:
         try:
             yield session
-        except BaseException:
+        except BaseException as error:
             await session.rollback()
+            if isinstance(error, Exception) and (busy := database_busy(error)) is not None:
+                raise busy from error
             raise
 
 
