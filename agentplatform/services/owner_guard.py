@@ -1,9 +1,10 @@
-"""The owner rule under concurrency: a workspace always keeps at least one owner.
+"""Roles under concurrency: a workspace always keeps an owner; nobody acts on a stale role.
 
 Two owners demoting or removing each other at once must not both succeed. Every change of a
-membership first takes the workspace's member lock (`lock_members`), so changes in one
-workspace happen one after another on both engines, and the write itself is a guarded
-statement that changes nothing when it would leave no owner.
+membership (and every grant of a role to an API key) first takes the workspace's member lock
+(`lock_members`), so such changes in one workspace happen one after another on both engines
+and see the caller's current role, and the write itself is a guarded statement that changes
+nothing when it would leave no owner.
 """
 
 from __future__ import annotations

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from agentplatform.core.db import session_scope
-from agentplatform.models import Membership
+from agentplatform.models import ApiKey, Membership
 from agentplatform.models.workspace import MemberUpdate
 from agentplatform.services import workspaces
 from agentplatform.services.permissions import Actor
@@ -66,11 +66,12 @@ async def move(
     actor: factories.TestUser,
     target: factories.TestUser,
 ) -> httpx.Response:
-    """`actor` demotes `target` to admin, or removes them."""
+    """`actor` demotes `target` (to admin, or to the role `kind` names), or removes them."""
     path, headers = member_path(workspace_id, target), actor.in_workspace(workspace_id)
-    if kind == "demote":
-        return await api.patch(path, json={"role": "admin"}, headers=headers)
-    return await api.delete(path, headers=headers)
+    if kind == "remove":
+        return await api.delete(path, headers=headers)
+    role = "admin" if kind == "demote" else kind
+    return await api.patch(path, json={"role": role}, headers=headers)
 
 
 @pytest.mark.parametrize(
@@ -109,6 +110,40 @@ async def test_every_owner_leaving_at_once_leaves_exactly_one(api: httpx.AsyncCl
         refused = next(r for r in responses if r.status_code == 409)
         assert "last owner" in refused.json()["error"]["message"]
         assert await owners_of(workspace_id) == 1
+
+
+async def test_a_key_created_while_its_creator_is_demoted_never_outranks_them(
+    api: httpx.AsyncClient,
+) -> None:
+    """An admin creating an admin API key while an owner demotes them to viewer: either the
+    key comes first and the demotion revokes it, or the demotion comes first and the key is
+    refused; never a live admin key in a viewer's name."""
+    outcomes: Counter[tuple[int, int]] = Counter()
+    for trial in range(TRIALS):
+        owner_user = await factories.make_user()
+        workspace_id = owner_user.workspace_id
+        admin = await factories.add_member(workspace_id, "admin")
+        created, demoted = await asyncio.gather(
+            api.post(
+                "/api/api-keys",
+                json={"name": f"script {trial}", "role": "admin"},
+                headers=admin.in_workspace(workspace_id),
+            ),
+            move(api, "viewer", workspace_id, owner_user, admin),
+        )
+        outcomes[(created.status_code, demoted.status_code)] += 1
+        assert demoted.status_code == 200, demoted.text
+        assert created.status_code in (201, 403), created.text
+        async with session_scope() as session:
+            live = await session.exec(
+                select(ApiKey.role).where(
+                    ApiKey.workspace_id == workspace_id,
+                    ApiKey.created_by == admin.id,
+                    col(ApiKey.revoked_at).is_(None),
+                )
+            )
+            assert set(live.all()) <= {"viewer"}, (created.text, demoted.text)
+    assert sum(outcomes.values()) == TRIALS
 
 
 # --- two processes, one database ------------------------------------------------------------
