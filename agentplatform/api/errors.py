@@ -8,10 +8,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agentplatform.core import logging as log_context
-from agentplatform.core.errors import AppError, PreconditionFailed, RateLimited
+from agentplatform.core.db_busy import database_busy
+from agentplatform.core.errors import AppError, DatabaseBusy, PreconditionFailed, RateLimited
 
 logger = logging.getLogger("agentplatform.api")
 
@@ -59,7 +62,7 @@ def _describe_validation(exc: RequestValidationError) -> tuple[str, list[dict[st
 async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     headers: dict[str, str] = {}
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | DatabaseBusy):
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, PreconditionFailed) and isinstance(exc.details, dict):
         version = exc.details.get("current_version")
@@ -88,6 +91,15 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """No connection to be had (outside a session scope, e.g. a health check): 503; any
+    other database error is unexpected."""
+    busy = database_busy(exc)
+    if busy is not None:
+        return await _app_error(request, busy)
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Starlette answers unhandled errors outside our middleware, where the contextvar is
     # already reset: the id the middleware kept on the request scope is the one to quote.
@@ -113,4 +125,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(PoolTimeout, _database_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected)

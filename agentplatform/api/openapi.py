@@ -19,6 +19,7 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     429: "Too many attempts: retry after the number of seconds in Retry-After",
     500: "Unexpected server error; the details name the request id",
     502: "An upstream LLM provider failed",
+    503: "Every database connection is taken: retry after the seconds in Retry-After",
 }
 _RETRY_AFTER = {
     "Retry-After": {
@@ -64,7 +65,7 @@ def error_response(status: int, description: str | None = None) -> dict[str, Any
         "model": ErrorResponse,
         "description": description or ERROR_DESCRIPTIONS.get(status, "Error"),
     }
-    if status == 429:
+    if status in (429, 503):
         entry["headers"] = _RETRY_AFTER
     return entry
 
@@ -74,11 +75,12 @@ def errors_for(
     descriptions: Mapping[int, str] | None = None,
     validation: bool = True,
 ) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route: each status with `ErrorResponse`, plus 422 unless told not.
+    """`responses=` for a route: each status with `ErrorResponse`, plus 422 unless told not,
+    and 503 (no database connection free within DB_POOL_TIMEOUT), which any route may answer.
 
     The 422 entry replaces FastAPI's default `HTTPValidationError` schema, which is not
     what the API actually answers.
     """
-    wanted = set(statuses) | ({422} if validation else set())
+    wanted = set(statuses) | {503} | ({422} if validation else set())
     custom = descriptions or {}
     return {status: error_response(status, custom.get(status)) for status in sorted(wanted)}

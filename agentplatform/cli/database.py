@@ -7,6 +7,8 @@ import asyncio
 import logging
 import sys
 
+from agentplatform.core.config import Settings, get_settings
+
 logger = logging.getLogger("agentplatform.cli")
 
 
@@ -51,7 +53,30 @@ async def _check_db_async() -> str:
 def check_db(_args: argparse.Namespace) -> int:
     status = asyncio.run(_check_db_async())
     print(f"database: {status}")
+    if status == "ok":
+        within_connection_budget(get_settings())
     return 0 if status == "ok" else 1
+
+
+def within_connection_budget(settings: Settings) -> bool:
+    """Start-up check: every process's pool together must fit the database server; over
+    budget is refused in production and a warning elsewhere (core/db_budget.py)."""
+    from agentplatform.core.db_budget import check_connection_budget
+
+    try:
+        verdict = asyncio.run(check_connection_budget(settings))
+    except Exception as error:  # unreachable now: the next step (migrate) says so clearly
+        logger.warning("could not check the database connection budget: %s", error)
+        return True
+    if verdict is None or verdict.fits:
+        if verdict is not None:
+            logger.info(verdict.message)
+        return True
+    if settings.is_production:
+        print(f"agentplatform: {verdict.message}", file=sys.stderr)
+        return False
+    logger.warning(verdict.message)
+    return True
 
 
 async def _create_user_async(email: str, full_name: str) -> None:

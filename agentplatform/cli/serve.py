@@ -9,7 +9,7 @@ import os
 import sys
 
 from agentplatform.cli import frontend
-from agentplatform.cli.database import migrate, seed
+from agentplatform.cli.database import migrate, seed, within_connection_budget
 from agentplatform.core.config import get_settings
 from agentplatform.core.errors import ConfigError
 
@@ -33,6 +33,8 @@ def build_frontend(_args: argparse.Namespace) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     settings = get_settings()
+    if not within_connection_budget(settings):
+        return 2
     migrate(args)
     seed(args)
     current = frontend.plan(settings)
@@ -46,6 +48,9 @@ def serve(args: argparse.Namespace) -> int:
     logger.info("serving UI and API on http://localhost:%s", settings.port)
     env = frontend.reflex_environment(settings)
     env.setdefault("REFLEX_LOGLEVEL", "warning")
+    # Reflex starts GRANIAN_WORKERS backend processes (its own default: 2 x CPUs + 1 with
+    # Redis): WEB_WORKERS decides, so the connection budget counts the processes that run.
+    env["GRANIAN_WORKERS"] = str(settings.web_processes)
     os.chdir(current.app_dir)
     command = [sys.executable, "-m", "agentplatform.cli.reflex_backend"]
     # The server replaces this process, so SIGTERM (docker stop, Kubernetes) reaches it directly.
@@ -58,6 +63,8 @@ def worker(args: argparse.Namespace) -> int:
             "agentplatform: the worker consumes the Redis run queue: set REDIS_URL",
             file=sys.stderr,
         )
+        return 2
+    if not within_connection_budget(get_settings()):
         return 2
     from agentplatform.services.run_worker import run_worker
 

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -30,10 +38,18 @@ class LogFormat(StrEnum):
     console = "console"
 
 
+def default_web_workers(*, redis: bool) -> int:
+    """Reflex's own rule (reflex.utils.processes.get_num_workers): 2 x CPUs + 1, at most 8,
+    with Redis; one process without it."""
+    return min((os.cpu_count() or 1) * 2 + 1, 8) if redis else 1
+
+
 class Settings(BaseSettings):
     """Every setting of the app. A bad value stops start-up with one clear line."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", case_sensitive=False, populate_by_name=True
+    )
 
     environment: Environment = Environment.development
     data_dir: Path = Field(default_factory=default_data_dir)
@@ -71,6 +87,23 @@ class Settings(BaseSettings):
     metrics_public: bool = False
     # --- end of input limits and /metrics protection ---
 
+    # --- Database connection budget (docs/architecture.md "Data", docs/security.md) ---------
+    # Every process that talks to PostgreSQL keeps one pool of at most DB_POOL_SIZE +
+    # DB_MAX_OVERFLOW connections. `agentplatform serve|worker` refuse to start (production) or
+    # warn when (APP_REPLICAS x WEB_WORKERS + RUN_WORKERS) x that + DB_RESERVED_CONNECTIONS
+    # exceeds what the server allows (core/db_budget.py).
+    web_workers: Annotated[
+        int | None,
+        Field(ge=1, le=64, validation_alias=AliasChoices("web_workers", "granian_workers")),
+    ] = None
+    app_replicas: Annotated[int, Field(ge=1, le=1000)] = 1
+    run_workers: Annotated[int, Field(ge=0, le=1000)] = 0
+    db_pool_size: Annotated[int, Field(ge=1, le=1000)] = 5
+    db_max_overflow: Annotated[int, Field(ge=0, le=1000)] = 5
+    db_pool_timeout: Annotated[float, Field(gt=0, le=300)] = 10
+    db_reserved_connections: Annotated[int, Field(ge=0, le=10_000)] = 5
+    # --- end of the database connection budget ------------------------------------------------
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -85,6 +118,15 @@ class Settings(BaseSettings):
         lease = info.data.get("run_lease_seconds")
         if lease is not None and value >= lease:
             raise ValueError(f"must be shorter than RUN_LEASE_SECONDS ({lease:g})")
+        return value
+
+    @field_validator("web_workers")
+    @classmethod
+    def _several_workers_need_redis(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and value > 1 and not info.data.get("redis_url"):
+            raise ValueError(
+                "more than 1 needs REDIS_URL (without it each process keeps its own UI state)"
+            )
         return value
 
     @field_validator("database_url")
@@ -124,11 +166,18 @@ class Settings(BaseSettings):
         if self.log_format is None:
             production = self.environment is Environment.production
             self.log_format = LogFormat.json if production else LogFormat.console
+        if self.web_workers is None:
+            self.web_workers = default_web_workers(redis=bool(self.redis_url))
         return self
 
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.production
+
+    @property
+    def web_processes(self) -> int:
+        """Backend processes of one app replica (Reflex's worker count)."""
+        return self.web_workers or 1
 
     @property
     def is_sqlite(self) -> bool:

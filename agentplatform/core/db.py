@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -9,10 +11,11 @@ from typing import Any, TypeVar
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel import create_engine
+from sqlmodel import SQLModel, create_engine, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agentplatform.core.config import get_settings
+from agentplatform.core.db_busy import connect_patiently, database_busy
 from agentplatform.core.sqlite_writer import SqliteWriter
 
 T = TypeVar("T")
@@ -68,11 +71,23 @@ def make_async_engine(url: str | None = None) -> AsyncEngine:
     kwargs: dict[str, Any] = {}
     if not is_sqlite:
         # A server connection can go stale (restart, idle timeout): test it at checkout. A
-        # SQLite file cannot, and there the ping would cost a thread hop per checkout.
-        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # SQLite file cannot, and there the ping would cost a thread hop per checkout. The
+        # pool is this process's share of the server's connections (core/db_budget.py).
+        settings = get_settings()
+        kwargs.update(
+            pool_pre_ping=True,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout,
+        )
+        if "application_name" not in make_url(url).query:
+            # pg_stat_activity then tells which process holds which connections.
+            kwargs["connect_args"] = {"application_name": f"agentplatform-{os.getpid()}"}
     engine = create_async_engine(async_url(url), **kwargs)
     if is_sqlite:
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
+    else:
+        connect_patiently(engine.sync_engine, patience_s=get_settings().db_pool_timeout)
     return engine
 
 
@@ -101,21 +116,46 @@ async def write_transaction(work: Callable[[Connection], T]) -> T:
             engine.dialect.use_insertmanyvalues_wo_returning = True
             _sqlite_writer = SqliteWriter(engine)
         return await _sqlite_writer.run(work)
-    async with get_async_engine().begin() as connection:
-        return await connection.run_sync(work)
+    try:
+        async with get_async_engine().begin() as connection:
+            return await connection.run_sync(work)
+    except Exception as error:
+        if (busy := database_busy(error)) is not None:
+            raise busy from error
+        raise
 
 
 @asynccontextmanager
 async def session_scope() -> AsyncIterator[AsyncSession]:
-    """An async session; the caller commits, an exception rolls back."""
+    """An async session; the caller commits, an exception rolls back. Waiting too long for
+    a connection raises `DatabaseBusy` (503), not the driver's error."""
     get_async_engine()
     assert _sessionmaker is not None
     async with _sessionmaker() as session:
         try:
             yield session
-        except BaseException:
+        except BaseException as error:
             await session.rollback()
+            if isinstance(error, Exception) and (busy := database_busy(error)) is not None:
+                raise busy from error
             raise
+
+
+async def lock_for_write(session: AsyncSession, table: type[SQLModel], row_id: uuid.UUID) -> bool:
+    """Hold other lockers of `row_id` off until this session's transaction ends, so a check and
+    the write it allows are one step: a row lock on PostgreSQL (FOR NO KEY UPDATE, which
+    leaves inserts that merely reference the row alone); on SQLite, where FOR UPDATE is a
+    no-op, the database's write lock taken now (BEGIN IMMEDIATE). False if there is no row."""
+    connection = await session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = await connection.get_raw_connection()
+        # Python's sqlite3 opens a transaction only at the first write, which takes the lock:
+        # an open transaction already holds it.
+        if not raw.driver_connection.in_transaction:  # type: ignore[union-attr]
+            await connection.exec_driver_sql("BEGIN IMMEDIATE")
+    key = table.id  # type: ignore[attr-defined]
+    found = await session.exec(select(key).where(key == row_id).with_for_update(key_share=True))
+    return found.first() is not None
 
 
 async def dispose_engine() -> None:

@@ -62,6 +62,18 @@ class RateLimited(AppError):
         self.retry_after = retry_after
 
 
+class DatabaseBusy(AppError):
+    """Every database connection this process may use is taken (or the server has no free
+    slot) for longer than DB_POOL_TIMEOUT: the request can simply be sent again."""
+
+    code = "database_busy"
+    status_code = 503
+
+    def __init__(self, message: str, *, retry_after: int, details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.retry_after = retry_after
+
+
 class ProviderError(AppError):
     """An LLM provider failed; the message names provider, model and cause."""
 

@@ -20,6 +20,7 @@ from agentplatform.models.workspace import (
 )
 from agentplatform.services import audit
 from agentplatform.services.identity import API_KEY_PREFIX
+from agentplatform.services.owner_guard import lock_members
 from agentplatform.services.permissions import ROLE_RANK, Actor, require
 
 DISPLAY_PREFIX_LENGTH = 12
@@ -36,7 +37,12 @@ def _duplicate(name: str) -> Conflict:
 async def create_api_key(
     *, session: AsyncSession, actor: Actor, data: ApiKeyCreate
 ) -> ApiKeyCreated:
-    """A new key acting with `data.role` (at most the creator's own); the secret is shown once."""
+    """A new key acting with `data.role` (at most the creator's own); the secret is shown once.
+
+    Under the workspace's member lock, with the creator's role as it stands now: a demotion
+    racing this either comes first (and this is refused) or revokes the new key."""
+    require(actor, "api_keys.manage")
+    actor = await lock_members(session, actor)
     require(actor, "api_keys.manage")
     if ROLE_RANK[data.role] > ROLE_RANK.get(actor.role, -1):
         raise PermissionDenied(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel
@@ -118,50 +118,65 @@ async def _revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
     await session.commit()
 
 
-async def _was_rotated(session: AsyncSession, token: RefreshToken) -> bool:
+async def _was_rotated(session: AsyncSession, family_id: uuid.UUID, created_at: datetime) -> bool:
     """A later token in the family means this one was exchanged (not merely signed out)."""
     successor = await session.exec(
         select(RefreshToken.id).where(
-            RefreshToken.family_id == token.family_id, RefreshToken.created_at > token.created_at
+            RefreshToken.family_id == family_id, RefreshToken.created_at > created_at
         )
     )
     return successor.first() is not None
 
 
-async def refresh(*, session: AsyncSession, refresh_token: str) -> TokensPublic:
-    """Rotate: revoke the presented token, issue a new one in its family.
-
-    Presenting an already revoked token means it leaked (or was replayed), so the whole
-    family is revoked and everyone holding a token from it must sign in again.
-    """
+async def _refused(session: AsyncSession, token_hash: str) -> Unauthenticated:
+    """Why a token could not be exchanged; a revoked one is a replay, so its family goes."""
     stored = (
         await session.exec(
-            select(RefreshToken).where(RefreshToken.token_hash == hash_secret(refresh_token))
+            select(RefreshToken.family_id, RefreshToken.created_at, RefreshToken.revoked_at).where(
+                RefreshToken.token_hash == token_hash
+            )
         )
     ).first()
     if stored is None:
-        raise Unauthenticated(BAD_REFRESH)
-    if stored.revoked_at is not None:
-        rotated = await _was_rotated(session, stored)
-        await _revoke_family(session, stored.family_id)
-        raise Unauthenticated(REUSED_REFRESH if rotated else BAD_REFRESH)
-    if stored.expires_at <= utcnow():
-        raise Unauthenticated(BAD_REFRESH)
-    # Conditional update: of two concurrent refreshes with one token, only one wins.
-    result = await session.exec(
-        update(RefreshToken)
-        .where(col(RefreshToken.id) == stored.id, col(RefreshToken.revoked_at).is_(None))
-        .values(revoked_at=utcnow())
-    )
-    if result.rowcount != 1:
-        await session.rollback()
-        await _revoke_family(session, stored.family_id)
-        raise Unauthenticated(REUSED_REFRESH)
-    user = await session.get(User, stored.user_id)
+        return Unauthenticated(BAD_REFRESH)
+    family_id, created_at, revoked_at = stored
+    if revoked_at is None:
+        return Unauthenticated(BAD_REFRESH)  # expired
+    rotated = await _was_rotated(session, family_id, created_at)
+    await _revoke_family(session, family_id)
+    return Unauthenticated(REUSED_REFRESH if rotated else BAD_REFRESH)
+
+
+async def refresh(*, session: AsyncSession, refresh_token: str) -> TokensPublic:
+    """Rotate: revoke the presented token, issue a new one in its family.
+
+    The exchange is one guarded statement (`UPDATE … WHERE revoked_at IS NULL RETURNING`), so
+    of several concurrent refreshes with one token exactly one wins. Presenting an already
+    revoked token means it leaked (or was replayed), so the whole family is revoked and
+    everyone holding a token from it must sign in again.
+    """
+    token_hash = hash_secret(refresh_token)
+    now = utcnow()
+    claimed = (
+        await session.exec(
+            update(RefreshToken)
+            .where(
+                col(RefreshToken.token_hash) == token_hash,
+                col(RefreshToken.revoked_at).is_(None),
+                col(RefreshToken.expires_at) > now,
+            )
+            .values(revoked_at=now)
+            .returning(col(RefreshToken.user_id), col(RefreshToken.family_id))
+        )
+    ).first()
+    if claimed is None:
+        raise await _refused(session, token_hash)
+    user_id, family_id = claimed
+    user = await session.get(User, user_id)
     if user is None or not user.is_active:
         await session.commit()
         raise Unauthenticated("This account is no longer active: sign in again.")
-    return await _issue(session, user, stored.family_id)
+    return await _issue(session, user, family_id)
 
 
 async def logout(*, session: AsyncSession, refresh_token: str) -> None:

@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agentplatform.core.config import get_settings
 from agentplatform.core.db import session_scope
+from agentplatform.core.errors import DatabaseBusy
 from agentplatform.models.run import TERMINAL_STATUSES, Run, RunPublic, RunStep, RunStepPublic
 from agentplatform.services.permissions import Actor
 from agentplatform.services.run_queries import get_run, run_public, step_public
@@ -182,23 +183,37 @@ class StreamEvent:
     delta: RunSignal | None = None
 
 
-async def _steps_after(run_id: uuid.UUID, after_seq: int) -> list[RunStepPublic]:
-    async with session_scope() as session:
+@dataclass(frozen=True)
+class _Progress:
+    """What one read of the database found: new steps, and the run once it is terminal."""
+
+    steps: list[RunStepPublic]
+    exists: bool = True
+    finished: RunPublic | None = None
+
+
+async def _read_progress(run_id: uuid.UUID, after_seq: int) -> _Progress:
+    """New steps and the run's state in one connection checkout, returned at once: a stream
+    holds no connection while it waits between reads."""
+
+    async def steps_after(session: AsyncSession, seq: int) -> list[RunStepPublic]:
         query = (
             select(RunStep)
-            .where(RunStep.run_id == run_id, col(RunStep.seq) > after_seq)
+            .where(RunStep.run_id == run_id, col(RunStep.seq) > seq)
             .order_by(col(RunStep.seq))
         )
         return [step_public(step) for step in (await session.exec(query)).all()]
 
-
-async def _run_if_finished(run_id: uuid.UUID) -> tuple[bool, RunPublic | None]:
-    """(exists, the run's public shape once it is terminal)."""
     async with session_scope() as session:
+        steps = await steps_after(session, after_seq)
         run = await session.get(Run, run_id)
         if run is None:
-            return False, None
-        return True, run_public(run) if run.status in TERMINAL_STATUSES else None
+            return _Progress(steps, exists=False)
+        if run.status not in TERMINAL_STATUSES:
+            return _Progress(steps)
+        # Steps are written before the status: read any that landed in between.
+        late = await steps_after(session, steps[-1].seq if steps else after_seq)
+        return _Progress([*steps, *late], finished=run_public(run))
 
 
 async def stream_run_events(
@@ -212,27 +227,28 @@ async def stream_run_events(
     """Every persisted step after `after_seq` in order as it appears, then the final status.
 
     Callers check access first (see `open_run_stream`). Live `delta` text is
-    passed on as it is published in this process; it is never replayed.
+    passed on as it is published in this process; it is never replayed. A read that finds
+    no free database connection (`DatabaseBusy`) is simply tried again at the next wake-up.
     """
     notifier = notifier or get_notifier()
     last_seq = after_seq
     last_sent = time.monotonic()
     async with notifier.subscribe(str(run_id)) as subscription:
         while True:
-            for step in await _steps_after(run_id, last_seq):
-                last_seq = step.seq
-                last_sent = time.monotonic()
-                yield StreamEvent(kind="step", step=step)
-            exists, finished = await _run_if_finished(run_id)
-            if not exists:
-                return
-            if finished is not None:
-                # Steps are written before the status: read any that landed in between.
-                for step in await _steps_after(run_id, last_seq):
+            try:
+                progress: _Progress | None = await _read_progress(run_id, last_seq)
+            except DatabaseBusy:
+                progress = None
+            if progress is not None:
+                for step in progress.steps:
                     last_seq = step.seq
+                    last_sent = time.monotonic()
                     yield StreamEvent(kind="step", step=step)
-                yield StreamEvent(kind="status", run=finished)
-                return
+                if not progress.exists:
+                    return
+                if progress.finished is not None:
+                    yield StreamEvent(kind="status", run=progress.finished)
+                    return
             deadline = time.monotonic() + poll_s
             while (left := deadline - time.monotonic()) > 0:
                 signal = await subscription.next(left)

@@ -26,6 +26,11 @@ from agentplatform.models.workspace import (
 )
 from agentplatform.services import audit
 from agentplatform.services.accounts import create_workspace_for
+from agentplatform.services.owner_guard import (
+    delete_membership,
+    lock_members,
+    set_role,
+)
 from agentplatform.services.permissions import ROLE_RANK, Actor, require
 
 NO_ACCOUNT = "No account with that email; ask them to register first."
@@ -212,17 +217,6 @@ async def _target(
     return row
 
 
-async def _ensure_another_owner(session: AsyncSession, actor: Actor) -> None:
-    """409 unless the workspace keeps an owner; locks owner rows on PostgreSQL."""
-    owners = await session.exec(
-        select(Membership.id)
-        .where(Membership.workspace_id == actor.workspace_id, Membership.role == "owner")
-        .with_for_update()
-    )
-    if len(owners.all()) <= 1:
-        raise Conflict(LAST_OWNER)
-
-
 async def _revoke_keys_above(
     session: AsyncSession, actor: Actor, user_id: uuid.UUID, role: str | None
 ) -> int:
@@ -251,16 +245,18 @@ async def change_role(
 ) -> MemberPublic:
     """Change a member's role; owners alone manage owners, and one owner always remains."""
     require(actor, "members.manage")
+    actor = await lock_members(session, actor)
+    require(actor, "members.manage")  # again, with the role as it stands now
     membership, user = await _target(session, actor, user_id)
     old = membership.role
     if old == data.role:
-        return _member(membership, user)
+        unchanged = _member(membership, user)
+        await session.rollback()  # let go of the member lock
+        return unchanged
     if "owner" in (old, data.role) and actor.role != "owner":
         raise PermissionDenied(OWNERS_ONLY)
-    if old == "owner":
-        await _ensure_another_owner(session, actor)
-    membership.role = data.role
-    session.add(membership)
+    if not await set_role(session, membership, data.role):
+        raise Conflict(LAST_OWNER)
     revoked = await _revoke_keys_above(session, actor, user_id, data.role)
     audit.record(
         session,
@@ -272,25 +268,29 @@ async def change_role(
         after={"user_id": user_id, "email": user.email, "role": data.role, "revoked_keys": revoked},
     )
     await session.commit()
+    await session.refresh(membership)
     return _member(membership, user)
 
 
 async def remove_member(*, session: AsyncSession, actor: Actor, user_id: uuid.UUID) -> None:
     """Remove a member (anyone may leave on their own); their API keys here are revoked."""
-    if user_id != actor.user_id:
-        require(actor, "members.manage")
-    elif actor.api_key_id is not None:
+    leaving = user_id == actor.user_id
+    if leaving and actor.api_key_id is not None:
         raise PermissionDenied("An API key cannot remove its own creator: sign in as the user.")
+    if not leaving:
+        require(actor, "members.manage")
+    actor = await lock_members(session, actor)
+    if not leaving:
+        require(actor, "members.manage")  # again, with the role as it stands now
     membership, user = await _target(session, actor, user_id)
-    if membership.role == "owner":
-        if actor.role != "owner" and user_id != actor.user_id:
-            raise PermissionDenied(OWNERS_ONLY)
-        await _ensure_another_owner(session, actor)
+    if membership.role == "owner" and actor.role != "owner" and not leaving:
+        raise PermissionDenied(OWNERS_ONLY)
+    if not await delete_membership(session, membership):
+        raise Conflict(LAST_OWNER)
     revoked = await _revoke_keys_above(session, actor, user_id, None)
     if user.default_workspace_id == actor.workspace_id:
         user.default_workspace_id = None
         session.add(user)
-    await session.delete(membership)
     audit.record(
         session,
         actor=actor,

@@ -113,3 +113,32 @@ def test_the_optional_keda_scaler_watches_the_run_queue(
     prefix = resources[("ConfigMap", "agentplatform-config")]["data"]["REDIS_PREFIX"]
     assert trigger["type"] == "redis" and trigger["metadata"]["listName"] == queue_name(prefix)
     assert not any("optional" in name for name in kustomization()["resources"])
+
+
+def test_the_connection_budget_covers_every_pod_and_fits_a_default_postgres(
+    resources: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    """Every pod checks the budget at start-up and refuses to start over it: the manifests'
+    numbers must count every pod a rollout can run and fit PostgreSQL's default 100 slots."""
+    from agentplatform.core.config import load_settings
+    from agentplatform.core.db_budget import ServerLimits, budget_of, judge
+
+    config = resources[("ConfigMap", "agentplatform-config")]["data"]
+    settings = load_settings(
+        **{name.lower(): value for name, value in config.items()},
+        secret_key="k" * 48,
+        redis_url="redis://redis:6379/0",
+        database_url="postgresql+psycopg://agentplatform@postgres:5432/agentplatform",
+    )
+    app = resources[("Deployment", "agentplatform-app")]["spec"]
+    assert settings.app_replicas >= app["replicas"] + app["strategy"]["rollingUpdate"]["maxSurge"]
+    hpa = resources[("HorizontalPodAutoscaler", "agentplatform-worker")]["spec"]
+    keda_path = K8S / "optional" / "keda-scaledobject.yaml"
+    keda = next(doc for doc in documents(keda_path) if doc["kind"] == "ScaledObject")["spec"]
+    for most in (hpa["maxReplicas"], keda["maxReplicaCount"]):
+        surge = -(-most * 25 // 100)  # the worker Deployment's default maxSurge: 25%
+        assert settings.run_workers >= most + surge
+    cpu_limit = pod(resources, "agentplatform-app")["containers"][0]["resources"]["limits"]["cpu"]
+    assert settings.web_workers == int(cpu_limit)
+    verdict = judge(budget_of(settings), ServerLimits(max_connections=100, superuser_reserved=3))
+    assert verdict.fits, verdict.message
