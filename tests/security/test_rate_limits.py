@@ -166,3 +166,11 @@ async def test_redis_down_or_black_holed_falls_back_to_in_process_limits(
             proxy.forward()
         outage_warnings = [r for r in caplog.records if "API rate limits" in r.getMessage()]
         assert len(outage_warnings) == 1  # one per outage: Redis never answered in between
+
+
+async def test_every_route_documents_its_429(api: httpx.AsyncClient) -> None:
+    spec = (await api.get("/api/openapi.json")).json()
+    for path in ("/api/agents", "/api/runs", "/api/auth/login"):
+        for operation in spec["paths"][path].values():
+            limited = operation["responses"]["429"]
+            assert "Retry-After" in limited["headers"]
