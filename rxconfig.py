@@ -28,13 +28,14 @@ for _npm_quiet in ("NPM_CONFIG_UPDATE_NOTIFIER", "NPM_CONFIG_FUND", "NPM_CONFIG_
 # at start when that Redis does not answer. So it is used only if it answers now; otherwise
 # one process serves with UI state in memory, and a warning says so.
 def _reflex_state_on_redis() -> None:
-    from agentplatform.core.config import get_settings
-    from agentplatform.core.errors import ConfigError
+    from pydantic import ValidationError
+
+    from agentplatform.core.config import Settings
     from agentplatform.core.redis_clients import display_url, reachable
 
     try:
-        settings = get_settings()
-    except ConfigError:
+        settings = Settings()  # env and .env only: nothing generated here (no secret key)
+    except ValidationError:
         return  # the app itself stops with the one clear line saying why
     if not settings.redis_url or "REFLEX_REDIS_URL" in os.environ:
         return
