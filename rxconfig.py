@@ -1,5 +1,6 @@
 """Reflex configuration: runs before Reflex decides anything, so the offline build setup is here."""
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -21,9 +22,40 @@ os.environ.setdefault("REFLEX_SSR", "false")
 for _npm_quiet in ("NPM_CONFIG_UPDATE_NOTIFIER", "NPM_CONFIG_FUND", "NPM_CONFIG_AUDIT"):
     os.environ.setdefault(_npm_quiet, "false")
 
-# With Redis configured, Reflex keeps UI state there so several processes serve one user.
-if os.environ.get("REDIS_URL"):
-    os.environ.setdefault("REFLEX_REDIS_URL", os.environ["REDIS_URL"])
+
+# --- Reflex's UI state on Redis, only when Redis answers (Redis is never needed to start) ---
+# With Redis, Reflex keeps UI state there so several processes serve one user; Reflex exits
+# at start when that Redis does not answer. So it is used only if it answers now; otherwise
+# one process serves with UI state in memory, and a warning says so.
+def _reflex_state_on_redis() -> None:
+    from pydantic import ValidationError
+
+    from agentplatform.core.config import Settings
+    from agentplatform.core.redis_clients import display_url, reachable
+
+    try:
+        settings = Settings()  # env and .env only: nothing generated here (no secret key)
+    except ValidationError:
+        return  # the app itself stops with the one clear line saying why
+    if not settings.redis_url or "REFLEX_REDIS_URL" in os.environ:
+        return
+    timeout = settings.redis_connect_timeout_seconds + settings.redis_timeout_seconds
+    reachable_now = reachable(settings.redis_url, timeout)
+    # Set either way: Reflex's processes (and a second import of this file) keep the decision.
+    os.environ["REFLEX_REDIS_URL"] = settings.redis_url if reachable_now else ""
+    if reachable_now:
+        return
+    # Logging is not configured yet: the warning goes to stderr through logging's last resort.
+    logging.getLogger("agentplatform.startup").warning(
+        "Redis at %s does not answer: serving from one process with UI state in memory "
+        "(restart once Redis is back to share UI state between processes); runs, cache and "
+        "events carry on and use Redis when it returns",
+        display_url(settings.redis_url),
+    )
+
+
+_reflex_state_on_redis()
+# --- end of Reflex's UI state on Redis ---
 
 _port = int(os.environ.get("PORT", "3000")) if os.environ.get("PORT", "3000").isdigit() else 3000
 

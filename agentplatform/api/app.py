@@ -11,6 +11,7 @@ from fastapi_offline import FastAPIOffline
 from agentplatform.api.body_limit import BodySizeLimitMiddleware
 from agentplatform.api.errors import install_error_handlers
 from agentplatform.api.middleware import CorrelationIdMiddleware
+from agentplatform.api.rate_limit import RateLimitMiddleware
 from agentplatform.api.routes import ROUTERS, prometheus
 from agentplatform.observability.http_metrics import HttpMetricsMiddleware
 from agentplatform.observability.sentry import SentryContextMiddleware
@@ -48,6 +49,10 @@ def build_api() -> FastAPI:
     app.include_router(prometheus.router)  # /metrics: outside /api, where scrapers look
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware)  # REQUEST_MAX_BYTES, before any body is read
+    # --- rate limits: inside metrics and the request id (a 429 is counted and carries one),
+    # outside the body limit (a refused caller's body is never read) ---
+    app.add_middleware(RateLimitMiddleware)
+    # --- end of rate limits ---
     app.add_middleware(HttpMetricsMiddleware)
     app.add_middleware(SentryContextMiddleware)  # inside the correlation id middleware
     app.add_middleware(CorrelationIdMiddleware)

@@ -10,6 +10,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agentplatform.core import logging as log_context
+from agentplatform.core.client_address import scope_client_address
 
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -26,7 +27,8 @@ def _incoming_id(scope: Scope) -> str:
 
 
 class CorrelationIdMiddleware:
-    """Takes `X-Request-ID` (or makes one), binds it to logs and echoes it in the response."""
+    """Takes `X-Request-ID` (or makes one), binds it and the client's address to logs, and
+    echoes the id in the response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -37,7 +39,9 @@ class CorrelationIdMiddleware:
             return
         request_id = _incoming_id(scope)
         token = log_context.correlation_id.set(request_id)
-        scope.setdefault("state", {})["correlation_id"] = request_id
+        client = scope_client_address(scope)  # TRUSTED_PROXIES decides whose word counts
+        client_token = log_context.client_address.set(client)
+        scope.setdefault("state", {}).update(correlation_id=request_id, client_address=client)
         started = time.perf_counter()
         status = 500
 
@@ -62,4 +66,5 @@ class CorrelationIdMiddleware:
                     status,
                     extra={"duration_ms": round((time.perf_counter() - started) * 1000, 1)},
                 )
+            log_context.client_address.reset(client_token)
             log_context.correlation_id.reset(token)

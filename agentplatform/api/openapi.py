@@ -16,7 +16,7 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     412: "The resource changed since you read it (stale version)",
     413: "The request body is too large",
     422: "The request is malformed: invalid JSON, a wrong type, a value out of bounds",
-    429: "Too many attempts: retry after the number of seconds in Retry-After",
+    429: "Too many requests (or sign-in attempts): retry after the seconds in Retry-After",
     500: "Unexpected server error; the details name the request id",
     502: "An upstream LLM provider failed",
     503: "Every database connection is taken: retry after the seconds in Retry-After",
@@ -76,11 +76,12 @@ def errors_for(
     validation: bool = True,
 ) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route: each status with `ErrorResponse`, plus 422 unless told not,
-    and 503 (no database connection free within DB_POOL_TIMEOUT), which any route may answer.
+    429 (every route is rate limited: api/rate_limit.py) and 503 (no database connection free
+    within DB_POOL_TIMEOUT), which any route may answer.
 
     The 422 entry replaces FastAPI's default `HTTPValidationError` schema, which is not
     what the API actually answers.
     """
-    wanted = set(statuses) | {503} | ({422} if validation else set())
+    wanted = set(statuses) | {429, 503} | ({422} if validation else set())
     custom = descriptions or {}
     return {status: error_response(status, custom.get(status)) for status in sorted(wanted)}

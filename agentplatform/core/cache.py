@@ -22,18 +22,16 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
 from redis.asyncio import Redis
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
-from redis.retry import Retry
 
 from agentplatform.core.config import get_settings
+from agentplatform.core.redis_clients import make_client
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 MEMORY_MAX_ENTRIES = 5_000
-REDIS_TIMEOUT_S = 0.25  # a cache slower than this is worse than none
 OUTAGE_RETRY_S = 5.0  # while Redis is down, try it again this often
 
 
@@ -88,7 +86,8 @@ class MemoryBackend:
 
 
 class RedisBackend:
-    """Shared by every replica. Fails fast and quietly: an outage means cache misses."""
+    """Shared by every replica. Fails fast (REDIS_TIMEOUT_SECONDS) and quietly: an outage
+    means cache misses."""
 
     def __init__(self, url: str, prefix: str) -> None:
         self.url = url
@@ -105,13 +104,7 @@ class RedisBackend:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            client = Redis.from_url(
-                self.url,
-                socket_connect_timeout=REDIS_TIMEOUT_S,
-                socket_timeout=REDIS_TIMEOUT_S,
-                retry=Retry(NoBackoff(), 0),
-                client_name=f"{self.prefix}:cache",
-            )
+            client = make_client(self.url, name=self.prefix.rstrip(":"))
             self._clients[loop] = client
         return client
 

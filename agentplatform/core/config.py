@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from enum import StrEnum
@@ -42,6 +43,17 @@ def default_web_workers(*, redis: bool) -> int:
     """Reflex's own rule (reflex.utils.processes.get_num_workers): 2 x CPUs + 1, at most 8,
     with Redis; one process without it."""
     return min((os.cpu_count() or 1) * 2 + 1, 8) if redis else 1
+
+
+class ForwardedHeader(StrEnum):
+    """Which header a trusted proxy writes the client's address into."""
+
+    x_forwarded_for = "x-forwarded-for"
+    forwarded = "forwarded"
+
+
+def _comma_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 class Settings(BaseSettings):
@@ -103,6 +115,55 @@ class Settings(BaseSettings):
     db_pool_timeout: Annotated[float, Field(gt=0, le=300)] = 10
     db_reserved_connections: Annotated[int, Field(ge=0, le=10_000)] = 5
     # --- end of the database connection budget ------------------------------------------------
+    # --- Redis timeouts, sign-in throttle, trusted proxies, API rate limits ----------------
+    # Redis only speeds things up: every call gives up after these, and the caller falls back.
+    redis_connect_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 1.0
+    redis_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 0.5
+    # Sign-in attempts counted before the password is checked, per account and per address.
+    login_account_limit: Annotated[int, Field(ge=1, le=1000)] = 5
+    login_address_limit: Annotated[int, Field(ge=1, le=100_000)] = 20
+    login_window_seconds: Annotated[int, Field(ge=1, le=86_400)] = 900
+    # Proxies whose X-Forwarded-For / Forwarded header names the client (CIDRs); none by default.
+    trusted_proxies: str = ""
+    forwarded_header: ForwardedHeader = ForwardedHeader.x_forwarded_for
+    # API requests per caller: anonymous ones per client address, others per API key or user.
+    rate_limit_anonymous: str = "300/minute"
+    rate_limit_authenticated: str = "6000/minute"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: str) -> str:
+        for item in _comma_list(value):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or CIDR (e.g. 10.0.0.0/8, 192.0.2.7)"
+                ) from None
+        return value
+
+    @field_validator("rate_limit_anonymous", "rate_limit_authenticated")
+    @classmethod
+    def _valid_rate(cls, value: str) -> str:
+        from limits import parse
+
+        if value.strip().lower() in ("", "off"):
+            return ""
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(
+                "must be a rate like 120/minute, 10/second or 5000/hour (or off)"
+            ) from None
+        return value.strip()
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(
+            ipaddress.ip_network(i, strict=False) for i in _comma_list(self.trusted_proxies)
+        )
+
+    # --- end of Redis timeouts, sign-in throttle, trusted proxies, API rate limits ----------
 
     @field_validator("log_level")
     @classmethod

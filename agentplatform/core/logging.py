@@ -19,12 +19,15 @@ correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=No
 user_id: ContextVar[str | None] = ContextVar("user_id", default=None)
 workspace_id: ContextVar[str | None] = ContextVar("workspace_id", default=None)
 run_id: ContextVar[str | None] = ContextVar("run_id", default=None)
+# The client's address as TRUSTED_PROXIES lets us see it (core/client_address.py).
+client_address: ContextVar[str | None] = ContextVar("client_address", default=None)
 
 _CONTEXT = {
     "correlation_id": correlation_id,
     "user_id": user_id,
     "workspace_id": workspace_id,
     "run_id": run_id,
+    "client_address": client_address,
 }
 _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message",
@@ -96,6 +99,7 @@ class ConsoleFormatter(logging.Formatter):
                 ("user", getattr(record, "user_id", None)),
                 ("ws", getattr(record, "workspace_id", None)),
                 ("run", getattr(record, "run_id", None)),
+                ("client", getattr(record, "client_address", None)),
             )
             if value
         )

@@ -6,6 +6,7 @@ from agentplatform.models.prompt import Prompt, PromptLabel, PromptVersion
 from agentplatform.models.provider import ModelPrice, Provider
 from agentplatform.models.run import Run, RunStep
 from agentplatform.models.team import Team, TeamMember
+from agentplatform.models.throttle import LoginAttempt
 from agentplatform.models.workspace import (
     ApiKey,
     Membership,
@@ -18,6 +19,7 @@ __all__ = [
     "Agent",
     "ApiKey",
     "AuditEvent",
+    "LoginAttempt",
     "Membership",
     "ModelPrice",
     "Prompt",

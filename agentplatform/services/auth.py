@@ -90,10 +90,12 @@ async def register(*, session: AsyncSession, data: UserRegister) -> TokensPublic
 async def login(
     *, session: AsyncSession, email: str, password: str, client_address: str
 ) -> TokensPublic:
-    """Tokens for valid credentials; unknown email and wrong password look the same."""
+    """Tokens for valid credentials; unknown email and wrong password look the same.
+
+    The attempt is counted before the password is checked (429 once over the limits)."""
     email = email.strip().lower()
     throttle = get_throttle()
-    await throttle.check(email=email, address=client_address)
+    await throttle.attempt(email=email, address=client_address)
     user = (await session.exec(select(User).where(User.email == email))).first()
     if user is None:
         await asyncio.to_thread(burn_password_check, password)
@@ -101,9 +103,8 @@ async def login(
     else:
         valid = await asyncio.to_thread(verify_password, password, user.hashed_password)
     if user is None or not valid:
-        await throttle.failed(email=email, address=client_address)
         raise Unauthenticated(BAD_CREDENTIALS)
-    await throttle.succeeded(email=email)
+    await throttle.succeeded(email=email, address=client_address)
     if not user.is_active:
         raise Unauthenticated("This account is disabled: ask an administrator.")
     return await _issue(session, user)

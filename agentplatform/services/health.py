@@ -31,9 +31,9 @@ async def _database() -> str:
 
 
 async def _redis(url: str) -> str:
-    from redis.asyncio import Redis
+    from agentplatform.core.redis_clients import make_client
 
-    client = Redis.from_url(url, socket_connect_timeout=CHECK_TIMEOUT_S)
+    client = make_client(url, name=f"{get_settings().redis_prefix}:health")
     try:
         await cast(Awaitable[bool], client.ping())
     finally:
@@ -47,6 +47,10 @@ async def _guarded(name: str, check: Coroutine[Any, Any, str]) -> str:
     except Exception as error:
         logger.warning("readiness check failed", extra={"dependency": name, "cause": str(error)})
         return f"unavailable: {type(error).__name__}"
+
+
+# Without these the app cannot serve; anything else (Redis) only makes it faster or shared.
+REQUIRED = ("database",)
 
 
 async def check_dependencies() -> dict[str, str]:

@@ -21,18 +21,23 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
+from agentplatform.core.config import get_settings
+from agentplatform.core.redis_clients import make_client
 from agentplatform.services.run_events import InProcessNotifier, RunSignal, RunSubscription
 
 log = logging.getLogger(__name__)
 
-COMMAND_TIMEOUT_S = 2.0
 READ_TIMEOUT_S = 1.0
 PING_EVERY_S = 10.0
 PUBLISH_PAUSE_S = 2.0  # after a failed publish, skip Redis for this long (runs stay fast)
 RETRY_MIN_S, RETRY_MAX_S = 0.2, 5.0
+
+
+def command_timeout_s() -> float:
+    """The longest a pub/sub command may take: connecting, then one answer (from Settings)."""
+    settings = get_settings()
+    return settings.redis_connect_timeout_seconds + settings.redis_timeout_seconds
 
 
 def run_channel(prefix: str, run_id: str) -> str:
@@ -78,13 +83,8 @@ class RedisNotifier:
 
     def _redis(self) -> Redis:
         if self._client is None:
-            self._client = Redis.from_url(
-                self.url,
-                socket_connect_timeout=COMMAND_TIMEOUT_S,
-                socket_timeout=COMMAND_TIMEOUT_S,
-                retry=Retry(NoBackoff(), 0),  # fail fast: the database path covers us
-                client_name=f"{self.prefix}:notifier",
-            )
+            # Fails fast (no retry): the database path covers us.
+            self._client = make_client(self.url, name=f"{self.prefix}:notifier")
         return self._client
 
     def _degrade(self, error: BaseException) -> None:
@@ -161,7 +161,7 @@ class RedisNotifier:
     async def _command(self, pubsub: PubSub, name: str, *args: Any) -> None:
         """A pub/sub command (caller holds the lock); a failure drops the connection."""
         try:
-            await asyncio.wait_for(getattr(pubsub, name)(*args), COMMAND_TIMEOUT_S)
+            await asyncio.wait_for(getattr(pubsub, name)(*args), command_timeout_s())
         except Exception as error:
             self._degrade(error)
             await self._drop(pubsub)
@@ -174,7 +174,7 @@ class RedisNotifier:
         pubsub = self._redis().pubsub(ignore_subscribe_messages=True)
         try:
             control = f"{self.prefix}:notifier:{self.origin}"  # keeps the connection subscribed
-            await asyncio.wait_for(pubsub.subscribe(control, *self._channels), COMMAND_TIMEOUT_S)
+            await asyncio.wait_for(pubsub.subscribe(control, *self._channels), command_timeout_s())
         except Exception as error:
             self._degrade(error)
             self._retry_at = time.monotonic() + self._retry_s
@@ -224,7 +224,7 @@ class RedisNotifier:
         if now - self._last_ping >= PING_EVERY_S:
             self._last_ping = now
             async with self._lock:
-                await asyncio.wait_for(pubsub.ping(), COMMAND_TIMEOUT_S)
+                await asyncio.wait_for(pubsub.ping(), command_timeout_s())
 
     async def _deliver(self, raw: bytes | str) -> None:
         try:
@@ -255,6 +255,6 @@ class RedisNotifier:
 
 async def _quietly_close(connection: PubSub | Redis) -> None:
     try:
-        await asyncio.wait_for(connection.aclose(), COMMAND_TIMEOUT_S)
+        await asyncio.wait_for(connection.aclose(), command_timeout_s())
     except Exception:
         log.debug("closing a Redis connection failed", exc_info=True)

@@ -45,13 +45,13 @@ async def _change_password(
             details=[{"field": "current_password", "message": "is required"}],
         )
     throttle = get_throttle()
-    await throttle.check(email=user.email, address=address)
+    await throttle.attempt(email=user.email, address=address)
     if not await asyncio.to_thread(verify_password, current, user.hashed_password):
-        await throttle.failed(email=user.email, address=address)
         raise ValidationFailed(
             WRONG_CURRENT_PASSWORD,
             details=[{"field": "current_password", "message": "is incorrect"}],
         )
+    await throttle.succeeded(email=user.email, address=address)
     check_password(new, email=user.email, field="new_password")
     user.hashed_password = await asyncio.to_thread(hash_password, new)
     await revoke_all_refresh_tokens(session=session, user_id=user.id)

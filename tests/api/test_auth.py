@@ -18,7 +18,6 @@ from agentplatform.core.db import session_scope
 from agentplatform.core.security import JWT_ALGORITHM, hash_secret
 from agentplatform.models import RefreshToken, User
 from agentplatform.services import login_throttle
-from agentplatform.services.login_throttle import LoginThrottle, MemoryAttemptStore
 from tests.factories import PASSWORD, make_user
 
 
@@ -288,12 +287,12 @@ async def test_five_failures_lock_the_account_with_429_and_retry_after(
     api: httpx.AsyncClient,
 ) -> None:
     user = await make_user()
-    for _ in range(login_throttle.ACCOUNT_LIMIT):
+    for _ in range(get_settings().login_account_limit):
         assert_error(await login(api, user.email, "wrong-password-1"), 401, "unauthenticated")
     locked = await login(api, user.email)  # even the right password waits
     error = assert_error(locked, 429, "rate_limited")
     retry_after = int(locked.headers["Retry-After"])
-    assert 0 < retry_after <= login_throttle.WINDOW_S
+    assert 0 < retry_after <= get_settings().login_window_seconds
     assert "Too many failed sign-in attempts" in error["message"]
     # The lock follows the account, whatever the address.
     transport = httpx.ASGITransport(app=build_api(), client=("203.0.113.7", 4000))
@@ -303,10 +302,10 @@ async def test_five_failures_lock_the_account_with_429_and_retry_after(
 
 async def test_success_resets_the_account_counter(api: httpx.AsyncClient) -> None:
     user = await make_user()
-    for _ in range(login_throttle.ACCOUNT_LIMIT - 1):
+    for _ in range(get_settings().login_account_limit - 1):
         await login(api, user.email, "wrong-password-1")
     assert (await login(api, user.email)).status_code == 200
-    for _ in range(login_throttle.ACCOUNT_LIMIT - 1):
+    for _ in range(get_settings().login_account_limit - 1):
         assert (await login(api, user.email, "wrong-password-1")).status_code == 401
     assert (await login(api, user.email)).status_code == 200
 
@@ -315,8 +314,7 @@ async def test_many_failures_from_one_address_lock_that_address(
     api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A smaller address limit keeps the test fast; the default (20) is tested in services.
-    throttle = LoginThrottle(store=MemoryAttemptStore(), address_limit=3)
-    monkeypatch.setattr(login_throttle, "_throttle", throttle)
+    monkeypatch.setattr(get_settings(), "login_address_limit", 3)
     user = await make_user()
     for n in range(3):
         assert (await login(api, f"guess{n}@example.com")).status_code == 401

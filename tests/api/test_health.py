@@ -47,7 +47,9 @@ async def test_ready_checks_redis_when_configured(
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": "ok", "redis": "ok"}
 
+    # Redis only speeds things up: without it the app serves (degraded), so it stays ready.
     monkeypatch.setattr(get_settings(), "redis_url", "redis://127.0.0.1:1/0")
     response = await api.get("/api/ready")
-    assert response.status_code == 503
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
     assert response.json()["checks"]["redis"].startswith("unavailable")

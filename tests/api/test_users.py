@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from agentplatform.core import security
+from agentplatform.core.config import get_settings
 from agentplatform.services import login_throttle
 from tests.factories import PASSWORD, add_member, make_user
 
@@ -172,7 +173,7 @@ async def test_api_keys_cannot_change_account_settings(api: httpx.AsyncClient) -
 async def test_guessing_the_current_password_is_throttled(api: httpx.AsyncClient) -> None:
     user = await make_user()
     guess = {"current_password": "not-my-password-1", "new_password": "brand-new-secret-9"}
-    for _ in range(login_throttle.ACCOUNT_LIMIT):
+    for _ in range(get_settings().login_account_limit):
         response = await api.patch("/api/users/me", headers=user.headers, json=guess)
         assert_error(response, 422, "validation_failed")
     locked = await api.patch("/api/users/me", headers=user.headers, json=guess)

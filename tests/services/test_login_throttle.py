@@ -1,8 +1,8 @@
-"""Failed-login throttling: the policy, the bounded in-process store, and the Redis store."""
+"""Sign-in throttling: the policy, the database store, and the Redis store."""
 
 from __future__ import annotations
 
-import uuid
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -12,17 +12,18 @@ from agentplatform.core import security
 from agentplatform.core.config import get_settings
 from agentplatform.core.errors import RateLimited
 from agentplatform.services import login_throttle
-from agentplatform.services.login_throttle import (
-    ACCOUNT_LIMIT,
-    ADDRESS_LIMIT,
-    WINDOW_S,
+from agentplatform.services.attempt_counters import (
     AttemptStore,
-    LoginThrottle,
-    MemoryAttemptStore,
+    Count,
+    DatabaseAttemptStore,
     RedisAttemptStore,
 )
+from agentplatform.services.login_throttle import LoginThrottle
 from tests.factories import make_user
-from tests.services import REDIS_URL, ensure_redis
+from tests.services import REDIS_URL
+from tests.services.redis_support import redis_namespace
+
+ACCOUNT_LIMIT, ADDRESS_LIMIT, WINDOW_S = 5, 20, 900
 
 
 @pytest.fixture(autouse=True)
@@ -32,10 +33,10 @@ def quick_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class Clock:
-    """A hand-driven monotonic clock."""
+    """A hand-driven wall clock."""
 
     def __init__(self) -> None:
-        self.now = 1000.0
+        self.now = 1_800_000_000.0
 
     def __call__(self) -> float:
         return self.now
@@ -46,139 +47,131 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterator[AttemptStore]:
+@pytest.fixture(params=["database", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[AttemptStore]:
     """Each store backend, isolated (Redis: a fresh key prefix, removed afterwards)."""
-    if request.param == "memory":
-        yield MemoryAttemptStore(clock=clock)
+    if request.param == "database":
+        yield DatabaseAttemptStore()
         return
-    ensure_redis()
-    redis_store = RedisAttemptStore(REDIS_URL, prefix=f"test:{uuid.uuid4().hex}:")
-    try:
-        yield redis_store
-    finally:
-        await redis_store.clear()
-        await redis_store.aclose()
+    with redis_namespace() as prefix:
+        yield RedisAttemptStore(REDIS_URL, prefix, fallback=DatabaseAttemptStore())
 
 
-async def test_store_counts_and_resets(store: AttemptStore) -> None:
-    assert await store.failures("k") == (0, 0.0)
-    assert await store.add_failure("k", 60) == 1
-    assert await store.add_failure("k", 60) == 2
-    count, remaining = await store.failures("k")
-    assert count == 2 and 0 < remaining <= 60
+def throttle_on(store: AttemptStore, **limits: int) -> LoginThrottle:
+    values = {"account_limit": ACCOUNT_LIMIT, "address_limit": ADDRESS_LIMIT, "window_s": WINDOW_S}
+    return LoginThrottle(store=store, **{**values, **limits})
+
+
+async def test_store_counts_gives_back_and_resets(store: AttemptStore) -> None:
+    [first] = await store.hit(["k"], 60)
+    assert first.count == 1 and 0 < first.remaining_s <= 60
+    assert [c.count for c in await store.hit(["k", "other"], 60)] == [2, 1]
+    await store.give_back("k")
+    assert (await store.hit(["k"], 60))[0].count == 2
     await store.reset("k")
-    assert await store.failures("k") == (0, 0.0)
-    await store.add_failure("a", 60)
-    await store.add_failure("b", 60)
+    assert (await store.hit(["k"], 60))[0].count == 1
+    await store.give_back("never-seen")  # no key is made by giving back
+    assert (await store.hit(["never-seen"], 60))[0].count == 1
     await store.clear()
-    assert (await store.failures("a"))[0] == (await store.failures("b"))[0] == 0
+    assert [c.count for c in await store.hit(["k", "other"], 60)] == [1, 1]
+
+
+async def test_concurrent_hits_each_see_their_own_count(store: AttemptStore) -> None:
+    counts = await asyncio.gather(*(store.hit(["k"], 60) for _ in range(30)))
+    assert sorted(c.count for [c] in counts) == list(range(1, 31))
 
 
 async def test_redis_window_is_set_once_and_expires() -> None:
-    ensure_redis()
-    store = RedisAttemptStore(REDIS_URL, prefix=f"test:{uuid.uuid4().hex}:")
-    try:
-        await store.add_failure("k", 1)
-        await store.add_failure("k", 100)  # a later failure does not extend the window
-        count, remaining = await store.failures("k")
-        assert count == 2 and remaining <= 1
-        import asyncio
-
+    with redis_namespace() as prefix:
+        store = RedisAttemptStore(REDIS_URL, prefix, fallback=DatabaseAttemptStore())
+        await store.hit(["k"], 1)
+        [count] = await store.hit(["k"], 100)  # a later attempt does not extend the window
+        assert count.count == 2 and count.remaining_s <= 1
         await asyncio.sleep(1.1)
-        assert await store.failures("k") == (0, 0.0)
-    finally:
-        await store.clear()
-        await store.aclose()
+        assert (await store.hit(["k"], 100))[0] == Count(1, 100.0)
 
 
-async def test_memory_window_closes_with_time(clock: Clock) -> None:
-    store = MemoryAttemptStore(clock=clock)
-    await store.add_failure("k", 60)
+async def test_database_window_closes_with_time(clock: Clock) -> None:
+    store = DatabaseAttemptStore(clock=clock)
+    await store.hit(["k"], 60)
     clock.now += 30
-    await store.add_failure("k", 60)
-    assert await store.failures("k") == (2, 30.0)
+    assert await store.hit(["k"], 60) == [Count(2, 30.0)]
     clock.now += 30
-    assert await store.failures("k") == (0, 0.0)
-    assert await store.add_failure("k", 60) == 1
+    assert await store.hit(["k"], 60) == [Count(1, 60.0)]  # the old window ended
 
 
-async def test_memory_store_is_bounded(clock: Clock) -> None:
-    store = MemoryAttemptStore(max_keys=3, clock=clock)
-    for n in range(5):
-        clock.now += 1
-        await store.add_failure(f"k{n}", 60)
-    assert len(store) == 3
-    assert (await store.failures("k0"))[0] == 0  # the oldest windows were evicted
-    assert (await store.failures("k4"))[0] == 1
-    clock.now += 120
-    await store.add_failure("fresh", 60)
-    assert len(store) == 1  # expired windows are purged
-
-
-async def test_account_limit_raises_with_retry_after(store: AttemptStore, clock: Clock) -> None:
-    throttle = LoginThrottle(store=store)
+async def test_account_limit_raises_with_retry_after(store: AttemptStore) -> None:
+    throttle = throttle_on(store)
     for _ in range(ACCOUNT_LIMIT):
-        await throttle.check(email="a@example.com", address="10.0.0.1")
-        await throttle.failed(email="a@example.com", address="10.0.0.1")
+        await throttle.attempt(email="a@example.com", address="10.0.0.1")
     with pytest.raises(RateLimited) as raised:
-        await throttle.check(email="A@example.com ", address="10.0.0.2")
+        await throttle.attempt(email="A@example.com ", address="10.0.0.2")
     assert 0 < raised.value.retry_after <= WINDOW_S
     assert "15 minutes" in raised.value.message
-    await throttle.check(email="b@example.com", address="10.0.0.1")  # others are unaffected
+    await throttle.attempt(email="b@example.com", address="10.0.0.1")  # others are unaffected
 
 
 async def test_address_limit_spans_accounts(store: AttemptStore) -> None:
-    throttle = LoginThrottle(store=store)
+    throttle = throttle_on(store)
     for n in range(ADDRESS_LIMIT):
-        await throttle.failed(email=f"u{n}@example.com", address="10.0.0.9")
+        await throttle.attempt(email=f"u{n}@example.com", address="10.0.0.9")
     with pytest.raises(RateLimited):
-        await throttle.check(email="new@example.com", address="10.0.0.9")
-    await throttle.check(email="new@example.com", address="10.0.0.10")
+        await throttle.attempt(email="new@example.com", address="10.0.0.9")
+    await throttle.attempt(email="new@example.com", address="10.0.0.10")
+    # The refused attempt never reached the account: it still has all its tries.
+    for _ in range(ACCOUNT_LIMIT - 1):
+        await throttle.attempt(email="new@example.com", address=f"10.0.1.{_}")
 
 
-async def test_success_clears_only_the_account(store: AttemptStore) -> None:
-    throttle = LoginThrottle(store=store, account_limit=2, address_limit=3)
-    await throttle.failed(email="a@example.com", address="10.0.0.1")
-    await throttle.failed(email="a@example.com", address="10.0.0.1")
-    await throttle.succeeded(email="a@example.com")
-    await throttle.check(email="a@example.com", address="10.0.0.2")
-    await throttle.failed(email="c@example.com", address="10.0.0.1")
+async def test_success_clears_the_account_and_refunds_the_address(store: AttemptStore) -> None:
+    throttle = throttle_on(store, account_limit=2, address_limit=3)
+    for _ in range(2):  # a failure, then the right password
+        await throttle.attempt(email="a@example.com", address="10.0.0.1")
+    await throttle.succeeded(email="a@example.com", address="10.0.0.1")
+    await throttle.attempt(email="a@example.com", address="10.0.0.2")  # the account is clear
+    for other in ("c", "d"):  # the address counts its failures only: 1 + 2 of 3
+        await throttle.attempt(email=f"{other}@example.com", address="10.0.0.1")
     with pytest.raises(RateLimited):
-        await throttle.check(email="a@example.com", address="10.0.0.1")
+        await throttle.attempt(email="a@example.com", address="10.0.0.1")
+
+
+async def test_successes_never_use_up_an_address(store: AttemptStore) -> None:
+    throttle = throttle_on(store, address_limit=3)
+    for n in range(10):  # an office behind one address, everyone signing in right
+        await throttle.attempt(email=f"u{n}@example.com", address="10.0.0.1")
+        await throttle.succeeded(email=f"u{n}@example.com", address="10.0.0.1")
 
 
 async def test_retry_after_shrinks_as_the_window_passes(clock: Clock) -> None:
-    throttle = LoginThrottle(store=MemoryAttemptStore(clock=clock), account_limit=1)
-    await throttle.failed(email="a@example.com", address="x")
+    throttle = throttle_on(DatabaseAttemptStore(clock=clock), account_limit=1)
+    await throttle.attempt(email="a@example.com", address="x")
     clock.now += WINDOW_S - 30
     with pytest.raises(RateLimited) as raised:
-        await throttle.check(email="a@example.com", address="x")
+        await throttle.attempt(email="a@example.com", address="x")
     assert raised.value.retry_after == 30
     assert "1 minute " in raised.value.message
     clock.now += 30
-    await throttle.check(email="a@example.com", address="x")
+    await throttle.attempt(email="a@example.com", address="x")
 
 
-async def test_redis_url_selects_the_redis_store(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(login_throttle, "_throttle", None)
-    assert isinstance(login_throttle.get_throttle().store, MemoryAttemptStore)
+async def test_redis_url_selects_the_redis_store_under_its_prefix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert isinstance(login_throttle.get_throttle().store, DatabaseAttemptStore)
     monkeypatch.setattr(get_settings(), "redis_url", REDIS_URL)
+    monkeypatch.setattr(get_settings(), "redis_prefix", "tenant-a")
     store = login_throttle.get_throttle().store
-    assert isinstance(store, RedisAttemptStore)
-    await store.aclose()
+    assert isinstance(store, RedisAttemptStore) and store.prefix == "tenant-a:login:"
 
 
 async def test_sign_in_is_throttled_through_redis(
     api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Counters shared by replicas: a 429 from the API, counted in the real Redis."""
-    ensure_redis()
-    store = RedisAttemptStore(REDIS_URL, prefix=f"test:{uuid.uuid4().hex}:")
-    monkeypatch.setattr(get_settings(), "redis_url", REDIS_URL)
-    monkeypatch.setattr(login_throttle, "_throttle_url", REDIS_URL)
-    monkeypatch.setattr(login_throttle, "_throttle", LoginThrottle(store=store, account_limit=2))
-    try:
+    with redis_namespace() as prefix:
+        monkeypatch.setattr(get_settings(), "redis_url", REDIS_URL)
+        monkeypatch.setattr(get_settings(), "redis_prefix", prefix)
+        monkeypatch.setattr(get_settings(), "login_account_limit", 2)
         user = await make_user()
         for _ in range(2):
             response = await api.post(
@@ -191,6 +184,11 @@ async def test_sign_in_is_throttled_through_redis(
         assert response.status_code == 429
         assert 0 < int(response.headers["Retry-After"]) <= WINDOW_S
         assert response.json()["error"]["code"] == "rate_limited"
-    finally:
-        await store.clear()
-        await store.aclose()
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        try:
+            assert client.keys(f"{prefix}:login:*")  # the counters live under REDIS_PREFIX
+            assert not client.keys("agentplatform:login-failures:*")
+        finally:
+            client.close()

@@ -196,7 +196,7 @@ async def test_with_redis_down_the_api_starts_streams_and_cancels_runs(
         await _use_the_api(api)
     finally:
         await notifier.aclose()
-    assert "could not put it on the Redis queue" in caplog.text
+    assert "Redis unavailable for the run queue" in caplog.text
     assert "fall back to database polling" in caplog.text
 
 

@@ -204,7 +204,7 @@ async def test_a_worker_survives_redis_being_away(caplog: pytest.LogCaptureFixtu
         await asyncio.sleep(0.5)
         assert dispatcher.running
         await dispatcher.stop()
-    assert "run queue: Redis unavailable" in caplog.text
+    assert "Redis unavailable for the run queue" in caplog.text
 
 
 def worker_env(prefix: str, **extra: str) -> dict[str, str]:

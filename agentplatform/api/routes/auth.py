@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from agentplatform.api.deps import SessionDep
 from agentplatform.api.openapi import errors_for
+from agentplatform.core.client_address import scope_client_address
 from agentplatform.models.common import InputText
 from agentplatform.models.workspace import UserRegister
 from agentplatform.services import auth
@@ -29,8 +30,10 @@ class RefreshRequest(BaseModel):
 
 
 def client_address(request: Request) -> str:
-    """The peer address used for throttling (behind a proxy, run uvicorn with proxy headers)."""
-    return request.client.host if request.client else "unknown"
+    """The client's address for throttling: the peer's, or a trusted proxy's word for it
+    (TRUSTED_PROXIES; resolved once per request by CorrelationIdMiddleware)."""
+    resolved = getattr(request.state, "client_address", None)
+    return resolved if isinstance(resolved, str) else scope_client_address(request.scope)
 
 
 @router.post(

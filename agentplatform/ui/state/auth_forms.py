@@ -14,6 +14,7 @@ from agentplatform.models.workspace import UserRegister
 from agentplatform.services import auth
 from agentplatform.services.passwords import MIN_LENGTH, password_problems
 from agentplatform.ui import routes
+from agentplatform.ui.client_address import browser_address
 from agentplatform.ui.state.session import PERSONA_LANDING, SessionState, toast_error
 
 
@@ -48,7 +49,7 @@ class LoginState(SessionState):
                     session=db,
                     email=email,
                     password=password,
-                    client_address=self.router.session.client_ip or "unknown",
+                    client_address=browser_address(self.router),
                 )
         except AppError as error:
             self.login_error = error.message

@@ -12,6 +12,7 @@ from agentplatform.core.db import session_scope
 from agentplatform.core.errors import AppError, Unauthenticated
 from agentplatform.models.workspace import UserUpdateMe
 from agentplatform.services import users
+from agentplatform.ui.client_address import browser_address
 from agentplatform.ui.state.session import SessionState, toast_error
 
 
@@ -57,7 +58,7 @@ class SettingsState(SessionState):
                     session=db,
                     actor=await self.actor(db),
                     data=data,
-                    client_address=self.router.session.client_ip or "unknown",
+                    client_address=browser_address(self.router),
                 )
         except Unauthenticated:
             return None
