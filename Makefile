@@ -78,7 +78,7 @@ typecheck: $(TEST_STAMP)  ## mypy on the package
 PG_TESTS := tests/core tests/api tests/services tests/integration tests/deployment tests/client
 
 test-sqlite: $(TEST_STAMP) $(SCANNERS_STAMP) browser
-	TEST_DB=sqlite $(PY) -m pytest --cov --cov-report=term:skip-covered --durations=10
+	TEST_DB=sqlite $(PY) -m pytest --cov --cov-report=term:skip-covered --cov-report=xml:coverage.xml --durations=10
 
 test-postgres: $(TEST_STAMP)
 	TEST_DB=postgresql $(PY) -m pytest -m "not browser" -p no:cacheprovider --durations=10 $(wildcard $(PG_TESTS))
