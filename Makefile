@@ -80,7 +80,7 @@ PG_TESTS := tests/core tests/api tests/services tests/integration tests/deployme
 test-sqlite: $(TEST_STAMP) $(SCANNERS_STAMP) browser
 	TEST_DB=sqlite $(PY) -m pytest --cov --cov-report=term:skip-covered --cov-report=xml:coverage.xml --durations=10
 
-test-postgres: $(TEST_STAMP)
+test-postgres: $(TEST_STAMP) $(SCANNERS_STAMP)
 	TEST_DB=postgresql $(PY) -m pytest -m "not browser" -p no:cacheprovider --durations=10 $(wildcard $(PG_TESTS))
 
 test: lint typecheck test-sqlite test-postgres  ## Every check: lint, types, the suite on SQLite (with coverage) and PostgreSQL

@@ -257,3 +257,20 @@ def test_the_first_install_puts_everything_on_the_image_with_blue_live(world: Wo
     assert set(state["applied"][0]["deployments"].values()) == {NEW}
     assert state["services"] == {"agentplatform": "blue", "agentplatform-preview": "green"}
     assert len(world.apps["blue"].runs) == 1
+
+
+def test_staging_rolls_one_colour_and_the_workers_then_smoke_tests(world: World) -> None:
+    staging = str(K8S / "overlays" / "staging")
+    done = world.run("apply", "--overlay", staging, "--image", NEW)
+    assert done.returncode == 0, done.stdout + done.stderr
+    state = world.state()
+    assert state["applied"][0]["deployments"] == {
+        "agentplatform-app-blue": NEW, "agentplatform-worker": NEW,
+    }  # fmt: skip
+    assert [c[2] for c in state["calls"] if c[:2] == ["rollout", "status"]] == [
+        "deployment/agentplatform-app-blue", "deployment/agentplatform-worker",
+    ]  # fmt: skip
+    assert len(world.apps["blue"].runs) == 1
+    world.apps["blue"].ready = False
+    failed = world.run("apply", "--overlay", staging, "--image", NEW)
+    assert failed.returncode == 1 and "failed its smoke test" in failed.stdout
