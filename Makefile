@@ -71,8 +71,8 @@ lint: $(TEST_STAMP)  ## Ruff (lint + format check)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: $(TEST_STAMP)  ## mypy on the package
-	$(VENV)/bin/mypy agentplatform
+typecheck: $(TEST_STAMP)  ## mypy on the package and the deployment scripts
+	$(VENV)/bin/mypy agentplatform deployment
 
 # Everything on SQLite (with coverage), then every database-touching test on PostgreSQL.
 PG_TESTS := tests/core tests/api tests/services tests/integration tests/deployment tests/client

@@ -111,7 +111,7 @@ class Cluster:
         )  # fmt: skip
         try:
             deadline = time.monotonic() + 30
-            while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+            while not _listening(port):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise ReleaseFailed(f"kubectl port-forward to service/{service} failed")
                 time.sleep(0.2)
@@ -119,6 +119,11 @@ class Cluster:
         finally:
             process.terminate()
             process.wait(10)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def release_kustomization(
