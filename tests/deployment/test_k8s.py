@@ -70,6 +70,10 @@ def test_the_base_has_no_namespace_and_each_overlay_sets_its_own() -> None:
         for doc in render(overlay):
             expected = None if doc["kind"] == "Namespace" else NAMESPACES[overlay]
             assert doc["metadata"].get("namespace") == expected, doc["metadata"]
+        assert all(
+            d["metadata"]["labels"]["app.kubernetes.io/part-of"] == "agentplatform"
+            for d in render(overlay)
+        )
         [namespace] = of_kind(render(overlay), "Namespace")
         assert namespace["metadata"]["name"] == NAMESPACES[overlay]
         assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
