@@ -17,7 +17,7 @@ TEST_STAMP := $(VENV)/.installed-test
 SCANNERS_STAMP := $(VENV)/.installed-scanners
 PIP_FLAGS ?= --disable-pip-version-check --quiet
 
-.PHONY: help run test lint typecheck test-sqlite test-postgres browser migrate seed lock clean
+.PHONY: help run test lint typecheck test-sqlite test-postgres browser monitoring-tools migrate seed lock clean
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -67,6 +67,25 @@ browser:  ## Make sure Debian's Chromium is there for the browser tests
 		echo "The browser tests need Chromium: run 'sudo apt-get install chromium' (Debian/Ubuntu) and try again." >&2; exit 1; \
 	fi
 
+# promtool (Debian's prometheus package) for the alert-rule tests; LuaJIT + lua-cjson run the
+# Fluent Bit Lua filter in the log-shipping tests. The package's own prometheus daemon is
+# never left running: one it started during the install is stopped by its pid.
+MONITORING_APT := prometheus luajit lua-cjson
+monitoring-tools:  ## Make sure promtool, luajit and lua-cjson are there for the monitoring tests
+	@if command -v promtool >/dev/null 2>&1 && command -v luajit >/dev/null 2>&1 \
+		&& luajit -e 'require("cjson")' >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's $(MONITORING_APT) for the monitoring tests..."; \
+		before="$$(pgrep -x prometheus || true)"; \
+		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $(MONITORING_APT) >/dev/null; \
+		for pid in $$(pgrep -x prometheus || true); do \
+			case " $$before " in *" $$pid "*) ;; *) kill "$$pid";; esac; \
+		done; \
+	else \
+		echo "The monitoring tests need promtool, luajit and lua-cjson: run 'sudo apt-get install --no-install-recommends $(MONITORING_APT)' (Debian/Ubuntu) and try again." >&2; exit 1; \
+	fi
+
 lint: $(TEST_STAMP)  ## Ruff (lint + format check)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -77,10 +96,10 @@ typecheck: $(TEST_STAMP)  ## mypy on the package and the deployment scripts
 # Everything on SQLite (with coverage), then every database-touching test on PostgreSQL.
 PG_TESTS := tests/core tests/api tests/services tests/integration tests/deployment tests/client
 
-test-sqlite: $(TEST_STAMP) $(SCANNERS_STAMP) browser
+test-sqlite: $(TEST_STAMP) $(SCANNERS_STAMP) browser monitoring-tools
 	TEST_DB=sqlite $(PY) -m pytest --cov --cov-report=term:skip-covered --cov-report=xml:coverage.xml --durations=10
 
-test-postgres: $(TEST_STAMP) $(SCANNERS_STAMP)
+test-postgres: $(TEST_STAMP) $(SCANNERS_STAMP) monitoring-tools
 	TEST_DB=postgresql $(PY) -m pytest -m "not browser" -p no:cacheprovider --durations=10 $(wildcard $(PG_TESTS))
 
 test: lint typecheck test-sqlite test-postgres  ## Every check: lint, types, the suite on SQLite (with coverage) and PostgreSQL

@@ -62,14 +62,30 @@ function beforeSend(event) {
   return cleaned;
 }
 
+// Errors raised while the configuration is on its way are kept and reported once it is known.
+const early = [];
+function remember(event) {
+  early.push(event.error || event.reason || new Error(String(event.message)));
+}
+
 function startReporting() {
   if (requested || typeof window === "undefined") return;
   requested = true;
+  window.addEventListener("error", remember);
+  window.addEventListener("unhandledrejection", remember);
+  const stopRemembering = () => {
+    window.removeEventListener("error", remember);
+    window.removeEventListener("unhandledrejection", remember);
+  };
   fetch("/api/client-config", { credentials: "same-origin" })
     .then((response) => (response.ok ? response.json() : null))
     .then((config) => {
+      stopRemembering();
       const sentry = config && config.sentry;
-      if (!sentry || !sentry.dsn) return;
+      if (!sentry || !sentry.dsn) {
+        early.length = 0;
+        return;
+      }
       Sentry.init({
         dsn: sentry.dsn,
         environment: sentry.environment,
@@ -78,8 +94,9 @@ function startReporting() {
         beforeSend,
         beforeBreadcrumb: (crumb) => scrub(crumb),
       });
+      for (const error of early.splice(0)) Sentry.captureException(error);
     })
-    .catch(() => {});
+    .catch(stopRemembering);
 }
 
 export function SentryBrowser({ children }) {

@@ -128,8 +128,10 @@ def build(settings: Settings) -> Path:
         _sync_app_files(app_dir)
         (app_dir / STAMP).unlink(missing_ok=True)
         reflex = Path(sys.executable).parent / "reflex"
+        # --no-ssr: pages are client-rendered (rxconfig.py), and a prerendered page would be a
+        # directory that the static server redirects to a trailing slash.
         command = [str(reflex), "export", "--frontend-only", "--no-zip", "--env", "prod"]
-        command += ["--loglevel", "warning"]
+        command += ["--no-ssr", "--loglevel", "warning"]
         env = reflex_environment(settings)
         done = subprocess.run(command, cwd=app_dir, env=env, check=False)
         if done.returncode != 0 or not (app_dir / STATIC_INDEX).is_file():

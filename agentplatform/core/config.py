@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None
     backup_keep: Annotated[int, Field(ge=1, le=1000)] = 7
     metrics_token: str = ""
+    # --- Input limits and /metrics protection (docs/security.md) ---
+    # Every HTTP request body, refused with 413 before it is read past this many bytes.
+    request_max_bytes: Annotated[int, Field(ge=1024, le=1024**3)] = 1024**2
+    # Production serves /metrics only with METRICS_TOKEN, unless this says it may go without.
+    metrics_public: bool = False
+    # --- end of input limits and /metrics protection ---
 
     @field_validator("log_level")
     @classmethod
