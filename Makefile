@@ -14,6 +14,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
+SCANNERS_STAMP := $(VENV)/.installed-scanners
 PIP_FLAGS ?= --disable-pip-version-check --quiet
 
 .PHONY: help run test lint typecheck test-sqlite test-postgres browser monitoring-tools migrate seed lock clean
@@ -38,9 +39,15 @@ $(TEST_STAMP): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --locked --extra test --extra bench --python $(PY)
 	@touch $@ $(RUN_STAMP)
 
+# Security scanners (checkov, pip-audit): pins the app cannot share, so a locked venv of their own.
+$(SCANNERS_STAMP): deployment/scanners/pyproject.toml deployment/scanners/uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(abspath $(VENV)/.scanners) $(UV) sync --locked --project deployment/scanners --python $(PYTHON)
+	@touch $@
+
 lock:  ## Refresh uv.lock from pyproject.toml (newest allowed versions), then `make test`
 	$(MAKE) $(UV)
 	$(UV) lock --upgrade
+	$(UV) lock --upgrade --project deployment/scanners
 
 run: $(RUN_STAMP)  ## Install, migrate, seed and serve UI + API on http://localhost:$${PORT:-3000}
 	$(VENV)/bin/agentplatform serve
@@ -83,16 +90,16 @@ lint: $(TEST_STAMP)  ## Ruff (lint + format check)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: $(TEST_STAMP)  ## mypy on the package
-	$(VENV)/bin/mypy agentplatform
+typecheck: $(TEST_STAMP)  ## mypy on the package and the deployment scripts
+	$(VENV)/bin/mypy agentplatform deployment
 
 # Everything on SQLite (with coverage), then every database-touching test on PostgreSQL.
 PG_TESTS := tests/core tests/api tests/services tests/integration tests/deployment tests/client tests/security
 
-test-sqlite: $(TEST_STAMP) browser monitoring-tools
-	TEST_DB=sqlite $(PY) -m pytest --cov --cov-report=term:skip-covered --durations=10
+test-sqlite: $(TEST_STAMP) $(SCANNERS_STAMP) browser monitoring-tools
+	TEST_DB=sqlite $(PY) -m pytest --cov --cov-report=term:skip-covered --cov-report=xml:coverage.xml --durations=10
 
-test-postgres: $(TEST_STAMP) monitoring-tools
+test-postgres: $(TEST_STAMP) $(SCANNERS_STAMP) monitoring-tools
 	TEST_DB=postgresql $(PY) -m pytest -m "not browser" -p no:cacheprovider --durations=10 $(wildcard $(PG_TESTS))
 
 test: lint typecheck test-sqlite test-postgres  ## Every check: lint, types, the suite on SQLite (with coverage) and PostgreSQL
