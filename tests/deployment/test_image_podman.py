@@ -107,7 +107,8 @@ def _wait_ready(url: str, container: Container) -> None:
 
 
 def _exercise(url: str, app: Container) -> None:
-    assert "<title>AgentPlatform</title>" in httpx.get(url, timeout=10).text
+    shell = httpx.get(url, timeout=10).text  # client-rendered: title and content come later
+    assert 'href="/favicon.svg"' in shell and "entry.client" in shell
     logs = app.logs()
     email, password = re.search(r"email:\s+(\S+)", logs), re.search(r"password:\s+(\S+)", logs)
     assert email and password, f"the first start prints the demo owner:\n{logs}"
