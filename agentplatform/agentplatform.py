@@ -11,7 +11,9 @@ from agentplatform.observability.sentry import browser_reporting, init_sentry
 from agentplatform.services.run_dispatch import dispatcher_lifespan
 from agentplatform.ui import pages
 from agentplatform.ui.components.sentry_browser import sentry_browser
+from agentplatform.ui.components.server_toasts import server_toasts
 from agentplatform.ui.state.session import SessionState
+from agentplatform.ui.state.toasts import backend_exception_toast
 
 _settings = get_settings()
 configure_logging(_settings.log_level, str(_settings.log_format))
@@ -21,8 +23,10 @@ app = rx.App(
     api_transformer=build_api(),
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
     extra_app_wraps={
-        (1, "SentryBrowser"): lambda _stateful: sentry_browser(**browser_reporting(_settings))
+        (1, "SentryBrowser"): lambda _stateful: sentry_browser(**browser_reporting(_settings)),
+        (6, "ServerToasts"): lambda stateful: server_toasts() if stateful else None,
     },
+    backend_exception_handler=backend_exception_toast,
 )
 app.register_lifespan_task(dispatcher_lifespan)  # run execution, lease reaper
 app.add_page(

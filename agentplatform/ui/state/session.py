@@ -19,6 +19,7 @@ from agentplatform.services import auth, users, workspaces
 from agentplatform.services.identity import actor_from_access_token
 from agentplatform.services.permissions import MATRIX, Actor
 from agentplatform.ui import routes
+from agentplatform.ui.state.toasts import toast
 
 PERSONA_LANDING = {
     "builder": routes.AGENTS,
@@ -30,7 +31,7 @@ PERSONA_LANDING = {
 
 def toast_error(error: AppError) -> EventSpec:
     """The one way a service error reaches the user in the UI."""
-    return rx.toast.error(error.message, duration=6000, close_button=True)
+    return toast.error(error.message, duration=6000, close_button=True)
 
 
 class SessionState(rx.State):
@@ -153,7 +154,7 @@ class SessionState(rx.State):
         try:
             uuid.UUID(workspace_id)
         except ValueError:
-            return rx.toast.error("Choose one of your workspaces.")
+            return toast.error("Choose one of your workspaces.")
         self.workspace_ref = workspace_id
         return rx.redirect(self.router.url.path or routes.DASHBOARD)
 

@@ -13,6 +13,7 @@ from agentplatform.core.errors import AppError, Unauthenticated
 from agentplatform.models.workspace import UserUpdateMe
 from agentplatform.services import users
 from agentplatform.ui.state.session import SessionState, toast_error
+from agentplatform.ui.state.toasts import toast
 
 
 class SettingsState(SessionState):
@@ -40,7 +41,7 @@ class SettingsState(SessionState):
         self.profile_error = ""
         self.full_name = me.full_name
         self.persona = me.persona or ""
-        return rx.toast.success("Profile saved.")
+        return toast.success("Profile saved.")
 
     @rx.event
     async def change_password(self, form: dict[str, Any]) -> EventSpec | None:
@@ -67,6 +68,6 @@ class SettingsState(SessionState):
         self.password_error = ""
         # A new password signs out every session, this one included: sign in again.
         return [
-            rx.toast.success("Password changed: sign in with the new one."),
+            toast.success("Password changed: sign in with the new one."),
             SessionState.logout,
         ]
