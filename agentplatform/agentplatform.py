@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.config import get_config
+from starlette.types import ASGIApp
 
 from agentplatform.api.app import build_api
+from agentplatform.api.browser_security import backend_origins, harden
 from agentplatform.core.config import get_settings
 from agentplatform.core.logging import configure_logging
 from agentplatform.observability.sentry import browser_reporting, init_sentry
@@ -19,7 +22,16 @@ _settings = get_settings()
 configure_logging(_settings.log_level, str(_settings.log_format))
 init_sentry(_settings)
 
-app = rx.App(
+
+class AgentPlatformApp(rx.App):
+    """Reflex's app with the browser defences (security headers, CORS, websocket origin
+    check) around everything it serves, outside Reflex's own CORS layers."""
+
+    def __call__(self) -> ASGIApp:
+        return harden(super().__call__(), connect_sources=backend_origins(get_config().api_url))
+
+
+app = AgentPlatformApp(
     api_transformer=build_api(),
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
     extra_app_wraps={
