@@ -13,6 +13,7 @@ from agentplatform.core.logging import configure_logging
 from agentplatform.observability.sentry import browser_reporting, init_sentry
 from agentplatform.services.run_dispatch import dispatcher_lifespan
 from agentplatform.ui import pages
+from agentplatform.ui.components.browser_session import legacy_token_sweep
 from agentplatform.ui.components.sentry_browser import sentry_browser
 from agentplatform.ui.components.server_toasts import server_toasts
 from agentplatform.ui.state.session import SessionState
@@ -36,6 +37,7 @@ app = AgentPlatformApp(
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
     extra_app_wraps={
         (1, "SentryBrowser"): lambda _stateful: sentry_browser(**browser_reporting(_settings)),
+        (2, "LegacyTokenSweep"): lambda _stateful: legacy_token_sweep(),
         (6, "ServerToasts"): lambda stateful: server_toasts() if stateful else None,
     },
     backend_exception_handler=backend_exception_toast,

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 from agentplatform.api.origins import WebSocketOriginGuard
 from agentplatform.api.security_headers import SecurityHeadersMiddleware
 from agentplatform.core.config import get_settings
+from agentplatform.core.session_cookies import CSRF_HEADER
 
 LOOPBACK_NAMES = frozenset({"localhost", "0.0.0.0", "::", "127.0.0.1"})
 CORS_OPTIONS = {
@@ -29,7 +30,7 @@ CORS_OPTIONS = {
         "X-API-Key",
         "X-Workspace",
         "X-Request-ID",
-        "X-CSRF-Token",
+        CSRF_HEADER,
     ],
     "expose_headers": ["ETag", "Retry-After", "X-Request-ID"],
     "max_age": 600,

@@ -13,6 +13,7 @@ from agentplatform.api.routes import (
     prompts,
     providers,
     runs,
+    sessions,
     teams,
     users,
     workspaces,
@@ -21,6 +22,7 @@ from agentplatform.api.routes import (
 ROUTERS: list[APIRouter] = [
     health.router,
     auth.router,
+    sessions.router,
     users.router,
     workspaces.router,
     api_keys.router,

@@ -12,6 +12,7 @@ from agentplatform.core.db import session_scope
 from agentplatform.core.errors import AppError, Unauthenticated
 from agentplatform.models.workspace import UserUpdateMe
 from agentplatform.services import users
+from agentplatform.ui import routes
 from agentplatform.ui.state.session import SessionState, toast_error
 from agentplatform.ui.state.toasts import toast
 
@@ -67,7 +68,5 @@ class SettingsState(SessionState):
             return None
         self.password_error = ""
         # A new password signs out every session, this one included: sign in again.
-        return [
-            toast.success("Password changed: sign in with the new one."),
-            SessionState.logout,
-        ]
+        await self._end_session(f"{routes.LOGIN}?signed_out=password")
+        return None
