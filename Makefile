@@ -66,7 +66,7 @@ typecheck: $(TEST_STAMP)  ## mypy on the package
 	$(VENV)/bin/mypy agentplatform
 
 # Everything on SQLite (with coverage), then every database-touching test on PostgreSQL.
-PG_TESTS := tests/core tests/api tests/services tests/integration tests/deployment tests/client
+PG_TESTS := tests/core tests/api tests/services tests/integration tests/deployment tests/client tests/security
 
 test-sqlite: $(TEST_STAMP) browser
 	TEST_DB=sqlite $(PY) -m pytest --cov --cov-report=term:skip-covered --durations=10
