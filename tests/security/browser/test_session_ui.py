@@ -127,9 +127,7 @@ def test_sign_in_and_sign_up_errors_come_back_from_the_session_api(
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill("not-the-password-1")
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_have_text(
-        "Incorrect email or password.", timeout=TIMEOUT
-    )
+    expect(page.get_by_role("alert")).to_have_text("Incorrect email or password.", timeout=TIMEOUT)
     assert [c for c in page.context.cookies() if "ap_session" in c["name"]] == []
     screenshot(page, "login-error-light")
 
