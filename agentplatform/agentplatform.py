@@ -10,7 +10,7 @@ from agentplatform.api.app import build_api
 from agentplatform.api.browser_security import backend_origins, harden
 from agentplatform.core.config import get_settings
 from agentplatform.core.logging import configure_logging
-from agentplatform.observability.sentry import browser_reporting, init_sentry
+from agentplatform.observability.sentry import init_sentry
 from agentplatform.services.run_dispatch import dispatcher_lifespan
 from agentplatform.ui import pages
 from agentplatform.ui.components.browser_session import legacy_token_sweep
@@ -36,7 +36,7 @@ app = AgentPlatformApp(
     api_transformer=build_api(),
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
     extra_app_wraps={
-        (1, "SentryBrowser"): lambda _stateful: sentry_browser(**browser_reporting(_settings)),
+        (1, "SentryBrowser"): lambda _stateful: sentry_browser(),
         (2, "LegacyTokenSweep"): lambda _stateful: legacy_token_sweep(),
         (6, "ServerToasts"): lambda stateful: server_toasts() if stateful else None,
     },

@@ -2,13 +2,15 @@
 // Sentry, the same project as the backend. Wrapped in Python by
 // agentplatform/ui/components/sentry_browser.py and placed around every page as an app wrap.
 //
-// Without a DSN it renders its children and nothing else. With one, the SDK starts once per
-// page load: no default PII, no performance tracing, and every event and breadcrumb is
+// The DSN, environment and release come from the server at run time (GET /api/client-config),
+// so a frontend built once (the image's) reports wherever its deployment says. Without a DSN
+// it renders its children and nothing else. With one, the SDK starts once per page load: no
+// default PII, no performance tracing, and every event and breadcrumb is
 // scrubbed of tokens, API keys and email addresses before it leaves the browser (the same
 // rules as the backend's agentplatform/core/redaction.py).
 import * as Sentry from "@sentry/react";
 
-let started = false;
+let requested = false;
 
 // Mirrors agentplatform/core/redaction.py: keep the two in step.
 const REDACTED = "[redacted]";
@@ -60,17 +62,44 @@ function beforeSend(event) {
   return cleaned;
 }
 
-export function SentryBrowser({ dsn, environment, release, children }) {
-  if (dsn && !started) {
-    started = true;
-    Sentry.init({
-      dsn,
-      environment,
-      release,
-      sendDefaultPii: false,
-      beforeSend,
-      beforeBreadcrumb: (crumb) => scrub(crumb),
-    });
-  }
+// Errors raised while the configuration is on its way are kept and reported once it is known.
+const early = [];
+function remember(event) {
+  early.push(event.error || event.reason || new Error(String(event.message)));
+}
+
+function startReporting() {
+  if (requested || typeof window === "undefined") return;
+  requested = true;
+  window.addEventListener("error", remember);
+  window.addEventListener("unhandledrejection", remember);
+  const stopRemembering = () => {
+    window.removeEventListener("error", remember);
+    window.removeEventListener("unhandledrejection", remember);
+  };
+  fetch("/api/client-config", { credentials: "same-origin" })
+    .then((response) => (response.ok ? response.json() : null))
+    .then((config) => {
+      stopRemembering();
+      const sentry = config && config.sentry;
+      if (!sentry || !sentry.dsn) {
+        early.length = 0;
+        return;
+      }
+      Sentry.init({
+        dsn: sentry.dsn,
+        environment: sentry.environment,
+        release: sentry.release,
+        sendDefaultPii: false,
+        beforeSend,
+        beforeBreadcrumb: (crumb) => scrub(crumb),
+      });
+      for (const error of early.splice(0)) Sentry.captureException(error);
+    })
+    .catch(stopRemembering);
+}
+
+export function SentryBrowser({ children }) {
+  startReporting();
   return children;
 }

@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from agentplatform.api import browser_security
+from agentplatform.api.body_limit import BodySizeLimitMiddleware
 from agentplatform.api.errors import install_error_handlers
 from agentplatform.api.middleware import CorrelationIdMiddleware
 from agentplatform.api.routes import ROUTERS, prometheus
@@ -48,6 +49,7 @@ def build_api() -> FastAPI:
     app.include_router(api)
     app.include_router(prometheus.router)  # /metrics: outside /api, where scrapers look
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware)  # REQUEST_MAX_BYTES, before any body is read
     app.add_middleware(HttpMetricsMiddleware)
     app.add_middleware(SentryContextMiddleware)  # inside the correlation id middleware
     app.add_middleware(CorrelationIdMiddleware)

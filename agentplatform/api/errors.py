@@ -82,7 +82,10 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
         message = "No such endpoint: check the path against /api/docs."
     if exc.status_code == 405:
         message = "This method is not allowed on this path: see /api/docs."
-    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
+    details = getattr(exc, "details", None)  # e.g. the limit of a 413 (api/body_limit.py)
+    return JSONResponse(
+        error_body(code, message, details), status_code=exc.status_code, headers=exc.headers
+    )
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -15,8 +15,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from agentplatform.core.errors import ConfigError
+from agentplatform.core.paths import default_data_dir, source_checkout
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MIN_SECRET_LENGTH = 32
 WEAK_SECRETS = {"changeme", "secret", "change-me", "dev", "development", "password"}
 
@@ -67,7 +67,13 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
     environment: Environment = Environment.development
-    data_dir: Path = Field(default=PROJECT_ROOT / "data")
+    data_dir: Path = Field(default_factory=default_data_dir)
+    # Where the served frontend is built and kept (rxconfig.py, assets/, .web/): the checkout
+    # itself in a checkout, DATA_DIR/app for an installed wheel; the image builds it in /app.
+    app_dir: Path | None = None
+    # The URL browsers reach the app at when it is not http://<host>:PORT (a proxy or a port
+    # remap); Reflex bakes it into the frontend build.
+    reflex_api_url: str = ""
     database_url: str = ""
     redis_url: str = ""
     redis_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9:._-]{0,63}$")] = (
@@ -89,6 +95,12 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None
     backup_keep: Annotated[int, Field(ge=1, le=1000)] = 7
     metrics_token: str = ""
+    # --- Input limits and /metrics protection (docs/security.md) ---
+    # Every HTTP request body, refused with 413 before it is read past this many bytes.
+    request_max_bytes: Annotated[int, Field(ge=1024, le=1024**3)] = 1024**2
+    # Production serves /metrics only with METRICS_TOKEN, unless this says it may go without.
+    metrics_public: bool = False
+    # --- end of input limits and /metrics protection ---
 
     # --- Browser security (CSP, CORS, session cookies; see docs/security.md) ---
     cors_allowed_origins: str = ""
@@ -148,6 +160,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'agentplatform.db'}"
         if self.backup_dir is None:
             self.backup_dir = self.data_dir / "backups"
+        if self.app_dir is None:
+            self.app_dir = source_checkout() or self.data_dir / "app"
         if self.log_format is None:
             production = self.environment is Environment.production
             self.log_format = LogFormat.json if production else LogFormat.console
@@ -160,6 +174,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def frontend_dir(self) -> Path:
+        return self.app_dir or source_checkout() or self.data_dir / "app"
 
     @property
     def backups_dir(self) -> Path:

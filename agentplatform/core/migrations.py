@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from alembic.config import Config
 
-from agentplatform.core.config import PROJECT_ROOT, get_settings
+from agentplatform.core.config import get_settings
+from agentplatform.core.paths import resources_dir
 from alembic import command
 
 
 def alembic_config(database_url: str | None = None) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    resources = resources_dir()
+    config = Config(str(resources / "alembic.ini"))
+    config.set_main_option("script_location", str(resources / "alembic"))
     config.attributes["database_url"] = database_url or get_settings().database_url
     config.attributes["configure_logging"] = False
     return config

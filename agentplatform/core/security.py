@@ -61,10 +61,20 @@ def create_access_token(*, subject: str, extra: dict[str, Any] | None = None) ->
     return jwt.encode(claims, settings.secret_key, algorithm=JWT_ALGORITHM)
 
 
+# Every access token we issue carries these; one without them (e.g. no `exp`: valid forever)
+# is refused even when its signature is right.
+REQUIRED_CLAIMS = ("exp", "iat", "sub", "type")
+
+
 def decode_access_token(token: str) -> dict[str, Any]:
     """Claims of a valid, unexpired access token; `Unauthenticated` otherwise."""
     try:
-        claims = jwt.decode(token, get_settings().secret_key, algorithms=[JWT_ALGORITHM])
+        claims = jwt.decode(
+            token,
+            get_settings().secret_key,
+            algorithms=[JWT_ALGORITHM],
+            options={"require": list(REQUIRED_CLAIMS)},
+        )
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("Your session has expired: sign in again.") from None
     except jwt.PyJWTError:

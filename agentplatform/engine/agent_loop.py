@@ -26,6 +26,7 @@ from agentplatform.engine.providers.base import (
     Usage,
 )
 from agentplatform.engine.providers.pricing import cost_usd
+from agentplatform.engine.providers.waits import caller_deadline
 from agentplatform.engine.tools.registry import ToolRegistry
 
 CostFn = Callable[[str, Usage], float]
@@ -106,9 +107,11 @@ async def time_limit(spec: AgentSpec, budget: BudgetTracker | None) -> AsyncIter
     if budget is not None and by_budget and remaining is not None and remaining <= 0:
         budget.time_exhausted = True
         raise TimeBudgetExceeded
+    what = "the run's time budget" if by_budget else f"agent '{spec.name}''s time limit"
     try:
         async with asyncio.timeout(limit) as scope:
-            yield
+            with caller_deadline(limit, what):
+                yield
     except TimeoutError:
         if not scope.expired():
             raise

@@ -6,13 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, StringConstraints, model_validator
+from pydantic import BaseModel, model_validator
 from pydantic import Field as PydanticField
 from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from agentplatform.models.common import (
     Description,
+    InputText,
     LongText,
     Name,
     Tags,
@@ -21,10 +22,9 @@ from agentplatform.models.common import (
     json_field,
 )
 
-ToolName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Label = Annotated[
-    str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-]
+ToolName = Annotated[str, InputText(max_length=64, min_length=1, strip=True)]
+Label = Annotated[str, InputText(max_length=40, min_length=1, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+ModelName = Annotated[str, InputText(max_length=100, min_length=1, strip=True)]
 
 
 class Agent(SQLModel, table=True):
@@ -71,10 +71,7 @@ class AgentCreate(AgentFields):
     description: Description = ""
     provider_id: uuid.UUID | None = None
     # None: the provider's first listed model, or "offline-demo" for the built-in offline model.
-    model: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-        | None
-    ) = None
+    model: ModelName | None = None
     instructions: LongText = ""
     prompt_id: uuid.UUID | None = None
     prompt_label: Label | None = None
@@ -91,10 +88,7 @@ class AgentUpdate(AgentFields):
     name: Name | None = None
     description: Description | None = None
     provider_id: uuid.UUID | None = None
-    model: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-        | None
-    ) = None
+    model: ModelName | None = None
     instructions: LongText | None = None
     prompt_id: uuid.UUID | None = None
     prompt_label: Label | None = None

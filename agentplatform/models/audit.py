@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
-from agentplatform.models.common import created_field, id_field
+from agentplatform.models.common import InputText, created_field, id_field
+
+# A filter on the audit trail's `action` or `resource_type` (query parameters).
+AuditFilter = Annotated[str, InputText(max_length=40)]
 
 
 class AuditEvent(SQLModel, table=True):

@@ -6,25 +6,26 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from agentplatform.models.agent import Label
 from agentplatform.models.common import (
+    TEXT_MAX,
+    VARIABLES_MAX,
     Description,
-    LongText,
+    InputText,
+    JsonObject,
     Name,
     Tags,
+    TemplateVariables,
+    VariableName,
     created_field,
     id_field,
     json_field,
 )
-
-VariableName = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-]
 
 
 class Prompt(SQLModel, table=True):
@@ -71,10 +72,10 @@ class PromptLabel(SQLModel, table=True):
 
 
 class PromptVersionCreate(BaseModel):
-    template: LongText = PydanticField(min_length=1)
-    variables: list[VariableName] | None = PydanticField(default=None, max_length=100)
-    config: dict[str, Any] = PydanticField(default_factory=dict)
-    commit_message: Annotated[str, StringConstraints(max_length=500)] = ""
+    template: Annotated[str, InputText(max_length=TEXT_MAX, min_length=1, multiline=True)]
+    variables: list[VariableName] | None = PydanticField(default=None, max_length=VARIABLES_MAX)
+    config: JsonObject = PydanticField(default_factory=dict)
+    commit_message: Annotated[str, InputText(max_length=500, multiline=True)] = ""
 
 
 class PromptCreate(BaseModel):
@@ -95,7 +96,7 @@ class LabelMove(BaseModel):
 
 
 class RenderRequest(BaseModel):
-    variables: dict[str, Any] = PydanticField(default_factory=dict)
+    variables: TemplateVariables = PydanticField(default_factory=dict)
     version: int | None = PydanticField(default=None, ge=1, le=2_147_483_647)
     label: Label | None = None
 

@@ -6,15 +6,16 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, StringConstraints
+from pydantic import AnyHttpUrl, BaseModel
 from pydantic import Field as PydanticField
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from agentplatform.models.common import Name, created_field, id_field, json_field
+from agentplatform.models.agent import ModelName
+from agentplatform.models.common import InputText, Name, created_field, id_field, json_field
 
 ProviderKind = Literal["openai", "anthropic", "offline"]
-ModelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ApiKeyText = Annotated[str, InputText(max_length=1000)]
 
 
 class Provider(SQLModel, table=True):
@@ -36,14 +37,14 @@ class ProviderCreate(BaseModel):
     name: Name
     kind: ProviderKind
     base_url: AnyHttpUrl | None = None
-    api_key: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    api_key: ApiKeyText | None = None
     models: list[ModelName] = PydanticField(default_factory=list, max_length=100)
 
 
 class ProviderUpdate(BaseModel):
     name: Name | None = None
     base_url: AnyHttpUrl | None = None
-    api_key: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    api_key: ApiKeyText | None = None
     models: list[ModelName] | None = PydanticField(default=None, max_length=100)
 
 

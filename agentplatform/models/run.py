@@ -6,12 +6,20 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, StringConstraints, model_validator
+from pydantic import BaseModel, model_validator
 from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from agentplatform.models.common import LongText, UTCDateTime, created_field, id_field, json_field
+from agentplatform.models.common import (
+    TEXT_MAX,
+    InputText,
+    UTCDateTime,
+    Variables,
+    created_field,
+    id_field,
+    json_field,
+)
 
 RunKind = Literal["agent", "team"]
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "timed_out"]
@@ -81,10 +89,8 @@ class RunStep(SQLModel, table=True):
 class RunCreate(BaseModel):
     agent_id: uuid.UUID | None = None
     team_id: uuid.UUID | None = None
-    input: LongText = PydanticField(min_length=1)
-    variables: dict[str, Annotated[str, StringConstraints(max_length=20_000)]] = PydanticField(
-        default_factory=dict
-    )
+    input: Annotated[str, InputText(max_length=TEXT_MAX, min_length=1, multiline=True)]
+    variables: Variables = PydanticField(default_factory=dict)
     prompt_versions: dict[uuid.UUID, int] = PydanticField(default_factory=dict)
 
     @model_validator(mode="after")

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from agentplatform.models.common import Description, Name, Tags, created_field, id_field, json_field
+from agentplatform.models.common import (
+    Description,
+    InputText,
+    Name,
+    Tags,
+    created_field,
+    id_field,
+    json_field,
+)
 
 Strategy = Literal["sequential", "round_robin", "selector", "parallel"]
 STRATEGIES: tuple[Strategy, ...] = ("sequential", "round_robin", "selector", "parallel")
+StopPhrase = Annotated[str, InputText(max_length=200, min_length=1, multiline=True)]
 
 
 class Team(SQLModel, table=True):
@@ -53,7 +62,9 @@ class TeamMember(SQLModel, table=True):
 
 class Termination(BaseModel):
     max_turns: int = PydanticField(default=10, ge=1, le=200)
-    stop_phrase: str | None = PydanticField(default=None, min_length=1, max_length=200)
+    stop_phrase: Annotated[str, InputText(max_length=200, min_length=1, multiline=True)] | None = (
+        None
+    )
     max_total_tokens: int | None = PydanticField(default=None, ge=1, le=2_000_000_000)
     max_cost_usd: float | None = PydanticField(default=None, gt=0, le=1_000_000)
     max_seconds: float | None = PydanticField(default=None, gt=0, le=86_400)

@@ -6,23 +6,24 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, EmailStr, StringConstraints
+from pydantic import BaseModel, EmailStr
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from agentplatform.models.common import Name, UTCDateTime, created_field, id_field
+from agentplatform.models.common import InputText, Name, UTCDateTime, created_field, id_field
 
 Role = Literal["owner", "admin", "builder", "operator", "viewer"]
 ROLES: tuple[Role, ...] = ("owner", "admin", "builder", "operator", "viewer")
 Persona = Literal["builder", "prompt_engineer", "operator", "admin"]
 PERSONAS: tuple[Persona, ...] = ("builder", "prompt_engineer", "operator", "admin")
-Slug = Annotated[
-    str, StringConstraints(min_length=2, max_length=48, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
-]
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+Slug = Annotated[str, InputText(max_length=48, min_length=2, pattern=SLUG_PATTERN)]
+FullName = Annotated[str, InputText(max_length=100, strip=True)]
+Password = Annotated[str, InputText(max_length=256)]
 
 
 class WorkspaceBase(SQLModel):
-    name: Name = Field(max_length=100)
+    name: str = Field(max_length=100)
 
 
 class Workspace(WorkspaceBase, table=True):
@@ -31,7 +32,8 @@ class Workspace(WorkspaceBase, table=True):
     created_at: datetime = created_field()
 
 
-class WorkspaceCreate(WorkspaceBase):
+class WorkspaceCreate(BaseModel):
+    name: Name
     slug: Slug | None = None
 
 
@@ -77,20 +79,18 @@ class UserPublic(SQLModel):
 
 class UserRegister(BaseModel):
     email: EmailStr
-    password: Annotated[str, StringConstraints(max_length=256)]
-    full_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    password: Password
+    full_name: FullName = ""
     persona: Persona | None = None
 
 
 class UserUpdateMe(BaseModel):
-    full_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = (
-        None
-    )
+    full_name: FullName | None = None
     persona: Persona | None = None
     onboarded: bool | None = None
     default_workspace_id: uuid.UUID | None = None
-    current_password: Annotated[str, StringConstraints(max_length=256)] | None = None
-    new_password: Annotated[str, StringConstraints(max_length=256)] | None = None
+    current_password: Password | None = None
+    new_password: Password | None = None
 
 
 class Membership(SQLModel, table=True):

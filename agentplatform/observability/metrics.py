@@ -1,13 +1,15 @@
 """Prometheus metrics: one registry, HTTP series, and ready-to-call helpers for runs, LLMs, tools.
 
-Label values are bounded: ids, enums and route templates, never free text. Anything outside
-an enum becomes `other`; names are clamped to a safe charset and length.
+Label values are bounded and never name a tenant: enums (kind, status, provider kind, outcome),
+route templates, and configured names (model, tool) clamped to a safe charset and length, of
+which each process labels at most a fixed number (later ones read `other`). No workspace,
+agent, team or user id is ever a label. docs/security.md states the worst-case series count.
 """
 
 from __future__ import annotations
 
 import re
-import uuid
+import threading
 from decimal import Decimal
 
 from prometheus_client import (
@@ -28,6 +30,9 @@ RUN_KINDS = frozenset({"agent", "team"})
 RUN_STATUSES = frozenset({"queued", "running", "succeeded", "failed", "cancelled", "timed_out"})
 TOOL_OUTCOMES = frozenset({"ok", "error", "timeout", "denied", "invalid_args", "unknown_tool"})
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+PROVIDER_KINDS = frozenset({"openai", "anthropic", "ollama", "offline"})
+MODEL_LABELS_MAX = 50  # distinct model names labelled per process; more read `other`
+TOOL_LABELS_MAX = 32  # distinct tool names labelled per process; more read `other`
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9_.:/@+-]")
 _MAX_LABEL = 80
 
@@ -57,15 +62,15 @@ HTTP_DURATION = Histogram(
 )
 RUNS_STARTED = Counter(
     "runs_started",
-    "Runs that started executing, by kind (agent/team) and target id.",
-    ["kind", "target_id"],
+    "Runs that started executing, by kind (agent/team).",
+    ["kind"],
     namespace=NAMESPACE,
     registry=REGISTRY,
 )
 RUNS_FINISHED = Counter(
     "runs_finished",
-    "Runs that reached a terminal status, by kind, target id and status.",
-    ["kind", "target_id", "status"],
+    "Runs that reached a terminal status, by kind and status.",
+    ["kind", "status"],
     namespace=NAMESPACE,
     registry=REGISTRY,
 )
@@ -79,7 +84,7 @@ RUN_DURATION = Histogram(
 )
 LLM_DURATION = Histogram(
     "llm_request_duration_seconds",
-    "Time of one LLM provider request (including retries), by provider and model.",
+    "Time of one LLM provider request (including retries), by provider kind and model.",
     ["provider", "model"],
     namespace=NAMESPACE,
     registry=REGISTRY,
@@ -87,14 +92,14 @@ LLM_DURATION = Histogram(
 )
 LLM_TOKENS = Counter(
     "llm_tokens",
-    "Tokens exchanged with LLM providers, by provider, model and direction (input/output).",
+    "Tokens exchanged with LLM providers, by provider kind, model and direction (input/output).",
     ["provider", "model", "direction"],
     namespace=NAMESPACE,
     registry=REGISTRY,
 )
 LLM_COST = Counter(
     "llm_cost_usd",
-    "Cost of LLM requests in US dollars (from the price table), by provider and model.",
+    "Cost of LLM requests in US dollars (from the price table), by provider kind and model.",
     ["provider", "model"],
     namespace=NAMESPACE,
     registry=REGISTRY,
@@ -130,12 +135,38 @@ def _name(value: object) -> str:
     return text or "unknown"
 
 
-def _id(value: uuid.UUID | str) -> str:
-    """A target id label: a canonical UUID, or `other` for anything that is not one."""
-    try:
-        return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
-    except ValueError:
+class _BoundedNames:
+    """At most `limit` distinct label values in this process; values beyond that read `other`,
+    so no one can grow the series without bound by naming models or tools."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, value: object) -> str:
+        label = _name(value)
+        if label in self._seen:
+            return label
+        with self._lock:
+            if len(self._seen) < self.limit:
+                self._seen.add(label)
+                return label
         return OTHER
+
+
+_model_label = _BoundedNames(MODEL_LABELS_MAX)
+_tool_label = _BoundedNames(TOOL_LABELS_MAX)
+
+
+def provider_label(provider: str) -> str:
+    """The label of a provider kind: one of PROVIDER_KINDS, else `other`."""
+    return _enum(provider, PROVIDER_KINDS)
+
+
+def model_label(model: str) -> str:
+    """The label of a model name: clamped, and one of this process's first MODEL_LABELS_MAX."""
+    return _model_label(model)
 
 
 def http_request(*, method: str, route: str, status: int, duration_s: float) -> None:
@@ -145,15 +176,15 @@ def http_request(*, method: str, route: str, status: int, duration_s: float) -> 
     HTTP_DURATION.labels(verb, route).observe(max(duration_s, 0.0))
 
 
-def run_started(*, kind: str, target_id: uuid.UUID | str) -> None:
+def run_started(*, kind: str) -> None:
     """A run began executing (call once, when it leaves the queue)."""
-    RUNS_STARTED.labels(_enum(kind, RUN_KINDS), _id(target_id)).inc()
+    RUNS_STARTED.labels(_enum(kind, RUN_KINDS)).inc()
 
 
-def run_finished(*, kind: str, target_id: uuid.UUID | str, status: str, duration_s: float) -> None:
+def run_finished(*, kind: str, status: str, duration_s: float) -> None:
     """A run reached a terminal status after `duration_s` seconds of execution."""
     kind_label, status_label = _enum(kind, RUN_KINDS), _enum(status, RUN_STATUSES)
-    RUNS_FINISHED.labels(kind_label, _id(target_id), status_label).inc()
+    RUNS_FINISHED.labels(kind_label, status_label).inc()
     RUN_DURATION.labels(kind_label, status_label).observe(max(duration_s, 0.0))
 
 
@@ -166,21 +197,21 @@ def llm_request(
     output_tokens: int = 0,
     cost_usd: float | Decimal = 0.0,
 ) -> None:
-    """One provider call: its duration, the tokens it used and what it cost."""
-    provider_label, model_label = _name(provider), _name(model)
-    LLM_DURATION.labels(provider_label, model_label).observe(max(duration_s, 0.0))
+    """One provider call (`provider` is its kind): duration, tokens used and what it cost."""
+    labels = provider_label(provider), model_label(model)
+    LLM_DURATION.labels(*labels).observe(max(duration_s, 0.0))
     if input_tokens > 0:
-        LLM_TOKENS.labels(provider_label, model_label, "input").inc(input_tokens)
+        LLM_TOKENS.labels(*labels, "input").inc(input_tokens)
     if output_tokens > 0:
-        LLM_TOKENS.labels(provider_label, model_label, "output").inc(output_tokens)
+        LLM_TOKENS.labels(*labels, "output").inc(output_tokens)
     if cost_usd > 0:
-        LLM_COST.labels(provider_label, model_label).inc(float(cost_usd))
+        LLM_COST.labels(*labels).inc(float(cost_usd))
 
 
 def tool_call(*, tool: str, outcome: str) -> None:
     """A tool call a model asked for; a name outside the registry must say `unknown_tool`."""
     outcome_label = _enum(outcome, TOOL_OUTCOMES)
-    tool_label = "unknown" if outcome_label == "unknown_tool" else _name(tool)
+    tool_label = "unknown" if outcome_label == "unknown_tool" else _tool_label(tool)
     TOOL_CALLS.labels(tool_label, outcome_label).inc()
 
 

@@ -24,7 +24,6 @@ from agentplatform.services.pagination import (
     commit_unique,
     ensure_name_free,
     paginate,
-    reject_bad_text,
 )
 from agentplatform.services.permissions import Actor, require
 
@@ -175,7 +174,6 @@ async def get_agent(*, session: AsyncSession, actor: Actor, agent_id: uuid.UUID)
 async def create_agent(*, session: AsyncSession, actor: Actor, data: AgentCreate) -> AgentPublic:
     """A new agent at version 1."""
     require(actor, "agents.write")
-    reject_bad_text(data)
     await ensure_name_free(session, Agent, actor.workspace_id, data.name)
     fields = data.model_dump()
     fields["model"] = await _resolve_model(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from sqlmodel import col, select
@@ -11,6 +12,7 @@ from agentplatform.core.errors import NotFound, Unauthenticated
 from agentplatform.core.security import decode_access_token, hash_secret
 from agentplatform.models import ApiKey, Membership, User, Workspace
 from agentplatform.models.common import utcnow
+from agentplatform.models.workspace import SLUG_PATTERN
 from agentplatform.services.auth import session_user
 from agentplatform.services.permissions import Actor
 
@@ -22,6 +24,15 @@ async def _active_user(session: AsyncSession, user_id: uuid.UUID) -> User:
     if user is None or not user.is_active:
         raise Unauthenticated("This account is no longer active: sign in again.")
     return user
+
+
+def _slug(workspace_ref: str) -> str:
+    """A workspace reference that is not an id must be a slug; anything else names none (and
+    never reaches the database: text such as NUL cannot even be compared there)."""
+    slug = workspace_ref.lower()
+    if not re.fullmatch(SLUG_PATTERN, slug):
+        raise NotFound("No such workspace among yours: give a workspace id or slug.")
+    return slug
 
 
 async def _workspace_for(
@@ -36,7 +47,7 @@ async def _workspace_for(
         try:
             query = query.where(Workspace.id == uuid.UUID(workspace_ref))
         except ValueError:
-            query = query.where(Workspace.slug == workspace_ref.lower())
+            query = query.where(Workspace.slug == _slug(workspace_ref))
     elif user.default_workspace_id is not None:
         query = query.where(Workspace.id == user.default_workspace_id)
     row = (await session.exec(query.order_by(col(Membership.created_at)).limit(1))).first()

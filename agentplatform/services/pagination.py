@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field
 from sqlalchemy import Boolean, Text, cast, func, literal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
@@ -18,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from agentplatform.core.errors import Conflict, PreconditionFailed, ValidationFailed
+from agentplatform.models.common import TAG_MAX, InputText
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -25,7 +25,6 @@ M = TypeVar("M", bound=BaseModel)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 LIKE_ESCAPE = "\\"
-_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 class Page(BaseModel):
@@ -33,19 +32,12 @@ class Page(BaseModel):
 
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page.")
     offset: int = Field(default=0, ge=0, le=1_000_000, description="Items to skip.")
-    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = Field(
+    q: Annotated[str, InputText(max_length=100, name=True)] | None = Field(
         default=None, description="Case-insensitive substring of the name."
     )
-    tag: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = Field(
+    tag: Annotated[str, InputText(max_length=TAG_MAX, name=True)] | None = Field(
         default=None, description="Only items carrying this tag."
     )
-
-    @field_validator("q", "tag")
-    @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        if value is not None and _BAD_TEXT.search(value):
-            raise ValueError("must not contain NUL or lone surrogate characters")
-        return value
 
 
 def escape_like(text: str) -> str:
@@ -171,8 +163,7 @@ def check_version(kind: str, current: int, expected: int | None) -> None:
 
 
 def changes(data: BaseModel, *, nullable: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """The fields a PATCH body set; an explicit null on a required field or a NUL is a 422."""
-    reject_bad_text(data)
+    """The fields a PATCH body set; an explicit null on a required field is a 422."""
     updates = data.model_dump(exclude_unset=True)
     nulls = sorted(k for k, v in updates.items() if v is None and k not in nullable)
     if nulls:
@@ -181,28 +172,3 @@ def changes(data: BaseModel, *, nullable: frozenset[str] = frozenset()) -> dict[
             details=[{"field": name, "message": "cannot be null"} for name in nulls],
         )
     return updates
-
-
-def _bad_text_paths(value: Any, path: str) -> list[str]:
-    if isinstance(value, str):
-        return [path or "body"] if _BAD_TEXT.search(value) else []
-    if isinstance(value, dict):
-        found = []
-        for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            found += [where] if _BAD_TEXT.search(str(key)) else _bad_text_paths(item, where)
-        return found
-    if isinstance(value, list | tuple):
-        return [p for i, v in enumerate(value) for p in _bad_text_paths(v, f"{path}.{i}")]
-    return []
-
-
-def reject_bad_text(data: BaseModel) -> None:
-    """A 422 naming fields with NUL or lone surrogate characters (unstorable, unprintable)."""
-    paths = _bad_text_paths(data.model_dump(), "")
-    if paths:
-        raise ValidationFailed(
-            f"{', '.join(paths)}: text must not contain NUL (\\u0000) or lone surrogate "
-            "characters.",
-            details=[{"field": p, "message": "contains an invalid character"} for p in paths],
-        )

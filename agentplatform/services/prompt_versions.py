@@ -27,7 +27,6 @@ from agentplatform.services.pagination import (
     Page,
     check_version,
     paginate,
-    reject_bad_text,
 )
 from agentplatform.services.permissions import Actor, require
 from agentplatform.services.prompt_render import checked_version_fields, render_text
@@ -97,7 +96,6 @@ async def create_version(
     require(actor, "prompts.write")
     prompt = await load_prompt(session, actor.workspace_id, prompt_id, lock=True)
     check_version("prompt", prompt.version, expected_version)
-    reject_bad_text(data)
     fields = checked_version_fields(data)
     query = select(func.max(PromptVersion.number)).where(PromptVersion.prompt_id == prompt.id)
     number = ((await session.exec(query)).one() or 0) + 1
@@ -282,7 +280,6 @@ async def render_prompt(
 ) -> RenderedPrompt:
     """Render a version (by number, label, else latest) with the given variables."""
     require(actor, "prompts.read")
-    reject_bad_text(data)
     if data.label is not None and data.version is not None:
         raise ValidationFailed("Render a version by label or by number, not both.")
     prompt = await load_prompt(session, actor.workspace_id, prompt_id)

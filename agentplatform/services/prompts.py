@@ -24,7 +24,6 @@ from agentplatform.services.pagination import (
     commit_unique,
     ensure_name_free,
     paginate,
-    reject_bad_text,
 )
 from agentplatform.services.permissions import Actor, require
 from agentplatform.services.prompt_render import checked_version_fields
@@ -126,7 +125,6 @@ async def get_prompt(*, session: AsyncSession, actor: Actor, prompt_id: uuid.UUI
 async def create_prompt(*, session: AsyncSession, actor: Actor, data: PromptCreate) -> PromptPublic:
     """A new prompt, with version 1 when `first_version` is given."""
     require(actor, "prompts.write")
-    reject_bad_text(data)
     await ensure_name_free(session, Prompt, actor.workspace_id, data.name)
     first = checked_version_fields(data.first_version) if data.first_version else None
     prompt = Prompt(

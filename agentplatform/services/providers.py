@@ -28,7 +28,6 @@ from agentplatform.services.pagination import (
     commit_unique,
     ensure_name_free,
     paginate,
-    reject_bad_text,
 )
 from agentplatform.services.permissions import Actor, require
 from agentplatform.services.provider_connections import decrypt_key, providers_changed
@@ -132,7 +131,6 @@ async def create_provider(
 ) -> ProviderPublic:
     """Add a connection; the API key is stored encrypted."""
     require(actor, "providers.manage")
-    reject_bad_text(data)
     await ensure_name_free(session, Provider, actor.workspace_id, data.name)
     api_key = data.api_key or None
     _check_key(data.kind, bool(api_key))

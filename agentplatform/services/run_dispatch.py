@@ -23,7 +23,7 @@ from agentplatform.core.config import get_settings
 from agentplatform.core.db import session_scope
 from agentplatform.core.heap import freeze_startup_heap
 from agentplatform.models.run import Run
-from agentplatform.observability import metrics
+from agentplatform.observability import metrics, queue_metrics
 from agentplatform.services.run_executor import execute_run
 from agentplatform.services.run_lease import reap_expired_leases
 
@@ -150,6 +150,8 @@ class EmbeddedDispatcher:
             await reap_expired_leases()
         except Exception:  # the database may be briefly away; try again next round
             log.exception("lease reaper failed")
+        queue_metrics.set_workers(1)  # this process executes the queued runs itself
+        await queue_metrics.sample_queue_age()
 
     async def _reap_forever(self) -> None:
         while True:

@@ -32,7 +32,7 @@ from agentplatform.core.config import get_settings
 from agentplatform.core.db import session_scope
 from agentplatform.models.common import utcnow
 from agentplatform.models.run import Run
-from agentplatform.observability import metrics
+from agentplatform.observability import metrics, queue_metrics
 from agentplatform.services.run_dispatch import new_worker_id, reaper_interval_s
 from agentplatform.services.run_executor import execute_run
 from agentplatform.services.run_lease import reap_expired_leases
@@ -280,11 +280,14 @@ class RedisDispatcher:
             await reap_expired_leases()
         except Exception:  # the database may be briefly away; try again next round
             log.exception("lease reaper failed")
+        await queue_metrics.sample_queue_age()
         try:
             broker = self.broker()
             metrics.set_runs_queued(await broker.redis.llen(broker.queue_name))  # type: ignore[misc]
             if self.consume:
                 await self._announce()
+            live = await broker.redis.zcount(self._workers_key, time.time(), "+inf")
+            queue_metrics.set_workers(live)
             if time.monotonic() >= self._next_sweep:
                 self._next_sweep = time.monotonic() + get_settings().run_lease_seconds
                 await self.requeue_lost_runs()

@@ -30,7 +30,6 @@ from agentplatform.services.pagination import (
     commit_unique,
     ensure_name_free,
     paginate,
-    reject_bad_text,
 )
 from agentplatform.services.permissions import Actor, require
 
@@ -163,7 +162,6 @@ async def get_team(*, session: AsyncSession, actor: Actor, team_id: uuid.UUID) -
 async def create_team(*, session: AsyncSession, actor: Actor, data: TeamCreate) -> TeamPublic:
     """A new team at version 1 with members in the given order."""
     require(actor, "teams.write")
-    reject_bad_text(data)
     _check_strategy(data.strategy, data.selector_agent_id)
     await ensure_name_free(session, Team, actor.workspace_id, data.name)
     await _check_agents(session, actor.workspace_id, data.member_ids, data.selector_agent_id)

@@ -1,4 +1,7 @@
-"""The Dockerfile lints clean and builds a non-root, health-checked image (no Docker needed)."""
+"""The Dockerfile lints clean and describes a non-root, health-checked image from the lock.
+
+What it builds is proven elsewhere: tests/e2e/test_image_rehearsal.py lays out its COPY lines
+and starts them; tests/deployment/test_image_podman.py builds and runs the image itself."""
 
 from __future__ import annotations
 
@@ -7,26 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.deployment.dockerfile_support import ROOT, stage
+
 BIN = Path(sys.executable).parent
 
 
-def instructions() -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
-    joined = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
-    result = []
-    for line in joined.splitlines():
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#"):
-            keyword, _, rest = stripped.partition(" ")
-            result.append((keyword.upper(), " ".join(rest.split())))
-    return result
-
-
 def runtime_stage() -> list[tuple[str, str]]:
-    steps = instructions()
-    last_from = max(i for i, (keyword, _) in enumerate(steps) if keyword == "FROM")
-    return steps[last_from:]
+    return stage("runtime").steps
 
 
 def test_hadolint_passes() -> None:
@@ -72,3 +62,16 @@ def test_dockerignore_keeps_secrets_and_local_state_out() -> None:
     }
     assert {".env", "data", ".venv", ".git"} <= ignored
     assert "!.env.example" in ignored, ".env.example stays available as documentation"
+
+
+def test_dependencies_come_from_the_lock_and_the_code_is_not_the_apps_to_change() -> None:
+    build = stage("build")
+    syncs = [args for args in build.all("RUN") if "uv sync" in args]
+    assert syncs and all("--locked" in args for args in syncs), "installs come from uv.lock"
+    copied = [source for copy in build.copies() for source in copy.sources]
+    assert "uv.lock" in copied
+    runtime = stage("runtime")
+    assert all("--chown" not in args for args in runtime.all("COPY")), (
+        "the code and the built frontend stay root-owned: the app user can only read them"
+    )
+    assert runtime.env()["APP_DIR"] == "/app" and runtime.env()["DATA_DIR"] == "/data"

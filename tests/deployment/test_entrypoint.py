@@ -113,6 +113,7 @@ def test_entrypoint_migrates_and_serves_on_postgres_and_redis(
         PORT=str(port),
         DATA_DIR=str(tmp_path / "data"),
         GRANIAN_WORKERS="2",  # with Redis, Reflex would start 2*CPU+1 workers
+        METRICS_TOKEN="scrape-token-0123456789",  # production serves /metrics only with one
     )
     with log.open("wb") as sink:
         process = subprocess.Popen(
@@ -126,7 +127,9 @@ def test_entrypoint_migrates_and_serves_on_postgres_and_redis(
         assert _alembic_revision(fresh_database) == _script().get_current_head()
         health = httpx.get(f"{url}/api/health", headers={"X-Request-ID": "entrypoint-1"})
         assert health.headers["x-request-id"] == "entrypoint-1"
-        assert httpx.get(f"{url}/metrics", timeout=5).status_code == 200
+        assert httpx.get(f"{url}/metrics", timeout=5).status_code == 401
+        scrape = {"Authorization": "Bearer scrape-token-0123456789"}
+        assert httpx.get(f"{url}/metrics", headers=scrape, timeout=5).status_code == 200
     finally:
         stopped = _stop(process)
     assert stopped, f"some process ignored SIGTERM:\n{log.read_text()[-3000:]}"

@@ -81,10 +81,9 @@ async def test_http_requests_are_counted_by_route_template(client: httpx.AsyncCl
 async def test_run_llm_and_tool_helpers_show_up_with_their_labels(
     client: httpx.AsyncClient,
 ) -> None:
-    target = uuid.uuid4()
-    metrics.run_started(kind="agent", target_id=target)
-    metrics.run_finished(kind="agent", target_id=str(target), status="succeeded", duration_s=2.5)
-    metrics.run_finished(kind="team", target_id="not-a-uuid", status="exploded", duration_s=1)
+    metrics.run_started(kind="agent")
+    metrics.run_finished(kind="agent", status="succeeded", duration_s=2.5)
+    metrics.run_finished(kind="team", status="exploded", duration_s=1)
     metrics.llm_request(
         provider="openai",
         model="gpt-4o-mini",
@@ -99,11 +98,10 @@ async def test_run_llm_and_tool_helpers_show_up_with_their_labels(
     metrics.set_runs_queued(7)
     samples = await scrape(client)
 
-    tid = str(target)
-    assert value(samples, "agentplatform_runs_started_total", kind="agent", target_id=tid) == 1
+    assert value(samples, "agentplatform_runs_started_total", kind="agent") >= 1
     finished = "agentplatform_runs_finished_total"
-    assert value(samples, finished, kind="agent", target_id=tid, status="succeeded") == 1
-    assert value(samples, finished, kind="team", target_id="other", status="other") >= 1
+    assert value(samples, finished, kind="agent", status="succeeded") >= 1
+    assert value(samples, finished, kind="team", status="other") >= 1
     duration = "agentplatform_run_duration_seconds"
     assert value(samples, f"{duration}_sum", kind="agent", status="succeeded") >= 2.5
     assert value(samples, f"{duration}_bucket", kind="agent", status="succeeded", le="5.0") >= 1

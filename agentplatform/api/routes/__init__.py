@@ -7,6 +7,7 @@ from agentplatform.api.routes import (
     api_keys,
     audit,
     auth,
+    client_config,
     health,
     metrics,
     prices,
@@ -21,6 +22,7 @@ from agentplatform.api.routes import (
 
 ROUTERS: list[APIRouter] = [
     health.router,
+    client_config.router,
     auth.router,
     sessions.router,
     users.router,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from agentplatform.api.deps import ActorDep, SessionDep
 from agentplatform.api.openapi import errors_for
-from agentplatform.models.audit import AuditEventsPublic
+from agentplatform.models.audit import AuditEventsPublic, AuditFilter
 from agentplatform.services import audit_log
 from agentplatform.services.audit_log import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -28,11 +28,9 @@ async def list_audit_events(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0)] = 0,
-    action: Annotated[
-        str | None, Query(max_length=40, description="e.g. member.role_change")
-    ] = None,
+    action: Annotated[AuditFilter | None, Query(description="e.g. member.role_change")] = None,
     resource_type: Annotated[
-        str | None, Query(max_length=40, description="e.g. membership, api_key")
+        AuditFilter | None, Query(description="e.g. membership, api_key")
     ] = None,
     actor_id: Annotated[uuid.UUID | None, Query(description="Only this user's actions")] = None,
     since: Annotated[datetime | None, Query(description="From this time (ISO 8601)")] = None,

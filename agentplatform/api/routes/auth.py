@@ -5,22 +5,23 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response, status
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel
 
 from agentplatform.api.deps import SessionDep
 from agentplatform.api.openapi import errors_for
+from agentplatform.models.common import InputText
 from agentplatform.models.workspace import UserRegister
 from agentplatform.services import auth
 from agentplatform.services.auth import TokensPublic
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
-RefreshTokenStr = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+RefreshTokenStr = Annotated[str, InputText(max_length=256, min_length=1)]
 
 
 class LoginRequest(BaseModel):
-    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    email: Annotated[str, InputText(max_length=254, min_length=1, strip=True)]
+    password: Annotated[str, InputText(max_length=256, min_length=1)]
 
 
 class RefreshRequest(BaseModel):

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Path, Response, status
 
 from agentplatform.api.deps import ActorDep, SessionDep
 from agentplatform.api.openapi import errors_for
+from agentplatform.models.agent import ModelName
 from agentplatform.services import prices
 from agentplatform.services.prices import PricePublic, PriceSet, PricesPublic
 
 router = APIRouter(prefix="/prices", tags=["prices"])
-ModelName = Annotated[str, Path(min_length=1, max_length=100, description="Model name")]
+ModelPath = Annotated[ModelName, Path(description="Model name")]
 
 
 @router.get(
@@ -32,7 +33,7 @@ async def list_prices(actor: ActorDep, session: SessionDep) -> PricesPublic:
     responses=errors_for(401, 403),
 )
 async def set_price(
-    model: ModelName, data: PriceSet, actor: ActorDep, session: SessionDep
+    model: ModelPath, data: PriceSet, actor: ActorDep, session: SessionDep
 ) -> PricePublic:
     return await prices.set_price(session=session, actor=actor, model=model, data=data)
 
@@ -44,6 +45,6 @@ async def set_price(
     summary="Go back to the built-in price for a model",
     responses=errors_for(401, 403, 404),
 )
-async def reset_price(model: ModelName, actor: ActorDep, session: SessionDep) -> Response:
+async def reset_price(model: ModelPath, actor: ActorDep, session: SessionDep) -> Response:
     await prices.reset_price(session=session, actor=actor, model=model)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -27,6 +27,7 @@ from agentplatform.engine.providers.sse import (
     final_if_streamed,
     read_events,
 )
+from agentplatform.engine.providers.waits import wait_refusal
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +135,10 @@ def error_detail(body: bytes) -> str:
 def http_error(response: httpx.Response, url: str, body: bytes) -> AttemptError:
     """Classify an HTTP error status: 408/429/5xx retry, other 4xx fail at once."""
     status = response.status_code
+    plain = f"HTTP {status} from {url}"
+    cause = f"rate-limited by the provider ({plain})" if status == 429 else plain
     return AttemptError(
-        f"HTTP {status} from {url}",
+        cause,
         error_detail(body),
         retryable=status in RETRYABLE_STATUSES or status >= 500,
         retry_after=parse_retry_after(response.headers),
@@ -212,13 +215,10 @@ async def run_with_retries(
             err = AttemptError(f"no answer from {url} within {budget:.3g} s", retryable=True)
         if not err.retryable or attempts > policy.max_retries:
             raise _final(err, provider, model, url, attempts) from None
-        if err.retry_after is not None:
-            delay = min(err.retry_after, policy.max_retry_after_s)
-        else:
-            delay = policy.backoff(attempts)
-        if time.monotonic() + delay >= deadline:
-            note = "no time left to retry within the overall time limit"
-            err.detail = f"{err.detail} ({note})" if err.detail else note
+        delay = err.retry_after if err.retry_after is not None else policy.backoff(attempts)
+        refusal = wait_refusal(err, delay, policy.max_retry_after_s, deadline)
+        if refusal is not None:
+            err.detail = f"{err.detail}; {refusal}" if err.detail else refusal
             raise _final(err, provider, model, url, attempts) from None
         log.warning("%s (%s): %s; retrying in %.2f s", provider, model, err, delay)
         await asyncio.sleep(delay)

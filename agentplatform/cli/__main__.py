@@ -1,0 +1,7 @@
+"""`python -m agentplatform.cli …`: the same as the `agentplatform` command."""
+
+import sys
+
+from agentplatform.cli import main
+
+sys.exit(main())
