@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from agentplatform.core.config import PROJECT_ROOT
 from agentplatform.ui.components.markdown import LINK_REL, safe_markdown
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = PROJECT_ROOT / "agentplatform"
 SAFE_MARKDOWN_MODULE = PACKAGE / "ui" / "components" / "markdown.py"
 RAW_HTML = re.compile(
