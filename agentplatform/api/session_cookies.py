@@ -6,7 +6,6 @@ from fastapi import Request, Response
 
 from agentplatform.api.origins import request_origin_allowed
 from agentplatform.api.security_headers import is_https
-from agentplatform.core.config import get_settings
 from agentplatform.core.errors import PermissionDenied
 from agentplatform.core.session_cookies import (
     CSRF_COOKIE,
@@ -32,13 +31,13 @@ CSRF_MISSING = (
 
 
 def cookies_secure(request: Request) -> bool:
-    """Secure (and `__Host-`) cookies over https, and always in production."""
-    return is_https(request.scope) or get_settings().is_production
+    """Secure (and `__Host-`) cookies whenever the browser reached the app over https."""
+    return is_https(request.scope)
 
 
 def session_token_of(request: Request) -> str | None:
     """The session token the browser sent, if any."""
-    return session_token(request.cookies)
+    return session_token(request.cookies, secure=cookies_secure(request))
 
 
 def set_session_cookies(response: Response, request: Request, *, token: str, max_age: int) -> None:

@@ -3,8 +3,9 @@
 A signed-in browser keeps its session token in an HttpOnly cookie that page scripts cannot
 read. Next to it sits a CSRF token, an HMAC of the session token that is readable on purpose:
 the app's own pages copy it into the `X-CSRF-Token` header of state-changing API calls, which
-a page on another site cannot do. Over https (and always in production) both names carry the
-`__Host-` prefix, so a sibling sub-domain cannot plant a cookie of the same name.
+a page on another site cannot do. Over https both are Secure and their names carry the
+`__Host-` prefix, and only such a cookie counts there, so a sibling sub-domain cannot plant
+one that is taken for the session.
 """
 
 from __future__ import annotations
@@ -38,22 +39,28 @@ def parse_cookie_header(header: str) -> dict[str, str]:
     return cookies
 
 
-def _read(cookies: Mapping[str, str], base: str) -> str | None:
-    """The `__Host-` cookie, else (outside production, where http is allowed) the plain one."""
-    value = cookies.get(f"{HOST_PREFIX}{base}")
-    if value is None and not get_settings().is_production:
-        value = cookies.get(base)
+def session_token(cookies: Mapping[str, str], *, secure: bool) -> str | None:
+    """The session token a browser sent, if well-formed: over https only the `__Host-`
+    cookie counts (a plain one could have been planted by a sibling sub-domain)."""
+    value = cookies.get(f"{HOST_PREFIX}{SESSION_COOKIE}")
+    if value is None and not secure:
+        value = cookies.get(SESSION_COOKIE)
     return value if value and _TOKEN_SHAPE.match(value) else None
 
 
-def session_token(cookies: Mapping[str, str]) -> str | None:
-    """The session token a browser sent, if it has a well-formed one."""
-    return _read(cookies, SESSION_COOKIE)
+def handshake_secure(*, origin: str, forwarded_proto: str) -> bool:
+    """Whether the page that opened a websocket was served over https (its `Origin`), or a
+    TLS-terminating proxy says the connection was (`X-Forwarded-Proto`)."""
+    proto = forwarded_proto.split(",")[0].strip().lower()
+    return origin.lower().startswith("https://") or proto == "https"
 
 
-def session_token_from_header(header: str) -> str | None:
-    """The session token in a raw `Cookie` header (the UI's websocket handshake)."""
-    return session_token(parse_cookie_header(header or ""))
+def session_token_from_handshake(headers: Mapping[str, str]) -> str | None:
+    """The session token in a websocket handshake's headers (lower-case names)."""
+    secure = handshake_secure(
+        origin=headers.get("origin", ""), forwarded_proto=headers.get("x-forwarded-proto", "")
+    )
+    return session_token(parse_cookie_header(headers.get("cookie", "")), secure=secure)
 
 
 def csrf_token(session: str) -> str:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from agentplatform.core.config import Environment, get_settings
+from agentplatform.core.session_cookies import session_token_from_handshake
 from agentplatform.services import login_throttle
 from tests.factories import PASSWORD, make_user
 
@@ -78,24 +79,30 @@ async def test_sign_in_sets_an_httponly_strict_session_cookie_and_returns_no_tok
     assert csrf_cookie["samesite"].lower() == "strict" and csrf != session
 
 
-async def test_over_https_and_in_production_the_cookies_are_secure_and_host_prefixed(
+async def test_over_https_the_cookies_are_secure_and_host_prefixed(
     api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = await make_user()
-    _, _, response = await sign_in(api, user.email, headers={"X-Forwarded-Proto": "https"})
+    https = {"X-Forwarded-Proto": "https"}
+    session, _, response = await sign_in(api, user.email, headers=https)
     jar = set_cookies(response)
     assert set(jar) == {"__Host-ap_session", "__Host-ap_csrf"}
     assert jar["__Host-ap_session"]["__Host-ap_session"]["secure"] is True
+    assert jar["__Host-ap_csrf"]["__Host-ap_csrf"]["secure"] is True
     assert response.headers["strict-transport-security"].startswith("max-age=")
+    prefixed = await api.get(
+        "/api/users/me", headers={**https, **cookie(session, "__Host-ap_session")}
+    )
+    assert prefixed.status_code == 200, prefixed.text
+    # Over https only the prefixed cookie counts: a plain one could come from a sibling domain.
+    planted = await api.get("/api/users/me", headers={**https, **cookie(session)})
+    assert planted.status_code == 401, planted.text
 
+    # Production served over plain http (a LAN, a local container) still signs in.
     monkeypatch.setattr(get_settings(), "environment", Environment.production)
     session, _, response = await sign_in(api, user.email)
-    assert set(set_cookies(response)) == {"__Host-ap_session", "__Host-ap_csrf"}
-    # In production only the prefixed cookie counts: a plain one (planted over http) does not.
-    planted = await api.get("/api/users/me", headers=cookie(session))
-    assert planted.status_code == 401, planted.text
-    prefixed = await api.get("/api/users/me", headers=cookie(session, "__Host-ap_session"))
-    assert prefixed.status_code == 200, prefixed.text
+    assert set(set_cookies(response)) == {"ap_session", "ap_csrf"}
+    assert (await api.get("/api/users/me", headers=cookie(session))).status_code == 200
 
 
 async def test_cookie_reads_work_but_writes_without_the_csrf_proof_are_refused(
@@ -256,3 +263,15 @@ async def test_signing_in_again_revokes_the_session_it_replaces(api: httpx.Async
     assert second != first  # a new session at every sign-in (no fixation)
     assert (await api.get("/api/users/me", headers=cookie(first))).status_code == 401
     assert (await api.get("/api/users/me", headers=cookie(second))).status_code == 200
+
+
+def test_the_ui_reads_the_session_from_its_websocket_handshake_by_the_same_rules() -> None:
+    token = "rt_" + "a" * 43
+    plain, prefixed = f"theme=dark; ap_session={token}", f"__Host-ap_session={token}; x=1"
+    read = session_token_from_handshake
+    assert read({"cookie": plain, "origin": "http://localhost:3000"}) == token
+    assert read({"cookie": prefixed, "origin": "https://app.example.com"}) == token
+    assert read({"cookie": plain, "origin": "https://app.example.com"}) is None
+    assert read({"cookie": plain, "origin": "", "x-forwarded-proto": "https"}) is None
+    assert read({"cookie": "ap_session=<script>", "origin": "http://x"}) is None
+    assert read({"origin": "http://x"}) is None

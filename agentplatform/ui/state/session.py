@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agentplatform.core.db import session_scope
 from agentplatform.core.errors import AppError, Unauthenticated
-from agentplatform.core.session_cookies import session_token_from_header
+from agentplatform.core.session_cookies import session_token_from_handshake
 from agentplatform.services import auth, users, workspaces
 from agentplatform.services.identity import actor_from_session
 from agentplatform.services.permissions import MATRIX, Actor
@@ -85,7 +85,10 @@ class SessionState(rx.State):
 
     def _session_token(self) -> str | None:
         """The session cookie this page's websocket connected with (never sent to the page)."""
-        return session_token_from_header(self.router.headers.cookie)
+        headers = self.router.headers
+        return session_token_from_handshake(
+            {**headers.raw_headers, "cookie": headers.cookie, "origin": headers.origin}
+        )
 
     async def actor(self, db: AsyncSession) -> Actor:
         """The acting user, checked against the database on every call (a revoked session
