@@ -72,6 +72,12 @@ config = rx.Config(
     frontend_port=_port,
     backend_port=_port,
     default_color_mode="system",
+    # No cross-origin access through Reflex's own CORS layers: the app's outer layer grants it
+    # to CORS_ALLOWED_ORIGINS only (agentplatform/api/browser_security.py). Reflex's default
+    # ("*" with credentials) would let any site call the API with a signed-in browser's cookies.
+    cors_allowed_origins=[],
+    # Plain or gzip HTML only: the security-headers layer reads its inline scripts to hash them.
+    frontend_compression_formats=["gzip"],
     # The production build prerenders every page; on a busy 2-core machine 60 s is too tight.
     static_page_generation_timeout=600,
 )

@@ -27,9 +27,11 @@ os.environ.update(
 )
 os.environ.pop("REDIS_URL", None)
 
-pytest_plugins = (
-    ["tests.fakes.fixtures"] if (Path(__file__).parent / "fakes" / "fixtures.py").exists() else []
-)
+_HAS_FAKES = (Path(__file__).parent / "fakes" / "fixtures.py").exists()
+pytest_plugins = [
+    *(["tests.fakes.fixtures"] if _HAS_FAKES else []),
+    "tests.e2e.fixtures",  # the served app and the browser, shared by every browser test
+]
 
 
 if TEST_DB == "postgresql":
@@ -48,7 +50,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     serves the same `.web`."""
     items.sort(
         key=lambda item: (
-            "/e2e/" in str(item.path),
+            "/e2e/" in str(item.path) or item.get_closest_marker("browser") is not None,
             item.get_closest_marker("rebuilds_frontend") is not None,
         )
     )

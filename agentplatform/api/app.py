@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi_offline import FastAPIOffline
 
+from agentplatform.api import browser_security
 from agentplatform.api.body_limit import BodySizeLimitMiddleware
 from agentplatform.api.errors import install_error_handlers
 from agentplatform.api.middleware import CorrelationIdMiddleware
@@ -40,6 +41,7 @@ def build_api() -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         swagger_ui_oauth2_redirect_url=f"{API_PREFIX}/docs/oauth2-redirect",
         static_url=f"{API_PREFIX}/static-docs",
+        swagger_ui_parameters={"validatorUrl": None},  # no call to validator.swagger.io
         lifespan=_lifespan,
     )
     api = APIRouter(prefix=API_PREFIX)
@@ -56,4 +58,5 @@ def build_api() -> FastAPI:
     app.add_middleware(HttpMetricsMiddleware)
     app.add_middleware(SentryContextMiddleware)  # inside the correlation id middleware
     app.add_middleware(CorrelationIdMiddleware)
+    browser_security.install(app)  # headers and CORS when the API is served on its own
     return app

@@ -9,6 +9,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -54,6 +55,36 @@ class ForwardedHeader(StrEnum):
 
 def _comma_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def parse_origins(value: str) -> list[str]:
+    """Comma-separated `scheme://host[:port]` origins, normalised; `ValueError` names a bad one."""
+    origins: list[str] = []
+    for entry in (part.strip() for part in value.split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            raise ValueError(
+                "'*' is not allowed: list each trusted origin (https://app.example.com), since "
+                "an allowed origin may call the API with a signed-in browser's cookies"
+            )
+        parts = urlsplit(entry.rstrip("/"))
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
+            raise ValueError(f"{entry!r} is not an origin like https://app.example.com[:port]")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError(f"{entry!r} is not an origin like https://app.example.com[:port]")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(f"{entry!r} has an invalid port") from None
+        host = parts.hostname.lower()
+        host = f"[{host}]" if ":" in host else host
+        default_port = {"http": 80, "https": 443}[parts.scheme]
+        suffix = f":{port}" if port not in (None, default_port) else ""
+        origin = f"{parts.scheme}://{host}{suffix}"
+        if origin not in origins:
+            origins.append(origin)
+    return origins
 
 
 class Settings(BaseSettings):
@@ -164,6 +195,15 @@ class Settings(BaseSettings):
         )
 
     # --- end of Redis timeouts, sign-in throttle, trusted proxies, API rate limits ----------
+    # --- Browser security (CSP, CORS, session cookies; see docs/security.md) ---
+    cors_allowed_origins: str = ""
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _valid_origins(cls, value: str) -> str:
+        return ",".join(parse_origins(value))
+
+    # --- end of browser security ---
 
     @field_validator("log_level")
     @classmethod
@@ -251,6 +291,11 @@ class Settings(BaseSettings):
     @property
     def backups_dir(self) -> Path:
         return self.backup_dir or self.data_dir / "backups"
+
+    @property
+    def cors_origins(self) -> list[str]:
+        """The origins (besides the app's own) whose pages may call the API with credentials."""
+        return parse_origins(self.cors_allowed_origins)
 
     @property
     def http_allowed_hosts(self) -> set[str]:

@@ -200,3 +200,31 @@ async def revoke_all_refresh_tokens(*, session: AsyncSession, user_id: uuid.UUID
         .where(col(RefreshToken.user_id) == user_id, col(RefreshToken.revoked_at).is_(None))
         .values(revoked_at=utcnow())
     )
+
+
+SESSION_ENDED = "Your session has ended: sign in again."
+
+
+async def session_user(*, session: AsyncSession, token: str) -> User:
+    """The user of a browser session: a refresh token kept in an HttpOnly cookie.
+
+    The browser never rotates it (every open tab's websocket carries the value it connected
+    with), so it lives `REFRESH_TOKEN_DAYS` from sign-in and is checked here on every use:
+    signing out, a password change or a disabled account end it at once. If it was exchanged
+    at /auth/refresh (only someone who stole it could), this use revokes the whole family.
+    """
+    query = select(RefreshToken).where(RefreshToken.token_hash == hash_secret(token))
+    stored = (await session.exec(query)).first()
+    if stored is None:
+        raise Unauthenticated(SESSION_ENDED)
+    if stored.revoked_at is not None:
+        if await _was_rotated(session, stored.family_id, stored.created_at):
+            await _revoke_family(session, stored.family_id)
+            raise Unauthenticated(REUSED_REFRESH)
+        raise Unauthenticated(SESSION_ENDED)
+    if stored.expires_at <= utcnow():
+        raise Unauthenticated(SESSION_ENDED)
+    user = await session.get(User, stored.user_id)
+    if user is None or not user.is_active:
+        raise Unauthenticated("This account is no longer active: sign in again.")
+    return user

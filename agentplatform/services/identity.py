@@ -1,4 +1,4 @@
-"""Turning credentials (access token or API key) plus a workspace choice into an `Actor`."""
+"""Credentials (access token, API key, browser session) + a workspace choice → an `Actor`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from agentplatform.core.security import decode_access_token, hash_secret
 from agentplatform.models import ApiKey, Membership, User, Workspace
 from agentplatform.models.common import utcnow
 from agentplatform.models.workspace import SLUG_PATTERN
+from agentplatform.services.auth import session_user
 from agentplatform.services.permissions import Actor
 
 API_KEY_PREFIX = "apk"
@@ -73,6 +74,15 @@ async def actor_from_access_token(
     except ValueError:
         raise Unauthenticated("The access token is invalid: sign in again.") from None
     user = await _active_user(session, user_id)
+    workspace, role = await _workspace_for(session, user, workspace_ref)
+    return Actor(user_id=user.id, email=user.email, workspace_id=workspace.id, role=role)
+
+
+async def actor_from_session(
+    *, session: AsyncSession, token: str, workspace_ref: str | None
+) -> Actor:
+    """The signed-in browser's user (its session cookie), in the chosen workspace."""
+    user = await session_user(session=session, token=token)
     workspace, role = await _workspace_for(session, user, workspace_ref)
     return Actor(user_id=user.id, email=user.email, workspace_id=workspace.id, role=role)
 

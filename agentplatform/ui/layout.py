@@ -9,6 +9,7 @@ from typing import Any
 import reflex as rx
 
 from agentplatform.ui import routes
+from agentplatform.ui.components.browser_session import session_end
 from agentplatform.ui.state.session import SessionState
 
 SIDEBAR_WIDTH = "232px"
@@ -227,7 +228,15 @@ def top_bar() -> rx.Component:
 
 
 def shell(content: rx.Component) -> rx.Component:
-    """A signed-in page: nothing shows until the session is known, then the full shell."""
+    """A signed-in page: nothing shows until the session is known, then the full shell.
+    Signing out renders `session_end`, which clears the session cookies and leaves."""
+    return rx.fragment(
+        rx.cond(SessionState.signing_out, session_end(SessionState.sign_out_target)),
+        _signed_in_or_spinner(content),
+    )
+
+
+def _signed_in_or_spinner(content: rx.Component) -> rx.Component:
     return rx.cond(
         SessionState.signed_in,
         rx.hstack(

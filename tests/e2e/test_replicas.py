@@ -20,7 +20,7 @@ end to end with real processes, a real Redis, a real PostgreSQL and a real brows
 Not claimed here: a replica that dies without closing its sockets (SIGKILL, OOM) leaves the
 tab's `token_manager_socket_record_<token>` in Redis (for `redis_token_expiration`, an hour),
 so Reflex takes the reconnecting tab for a duplicate and hands it a new token: the user stays
-signed in (the tokens are in localStorage) but the UI state starts over.
+signed in (the session is an HttpOnly cookie) but the UI state starts over.
 """
 
 from __future__ import annotations

@@ -128,6 +128,11 @@ def _base_bodies(ids: dict[str, str], owner: factories.TestUser) -> dict[str, di
         "POST /api/auth/login": {"email": owner.email, "password": "wrong-horse-42"},
         "POST /api/auth/refresh": {"refresh_token": "rt_unknown"},
         "POST /api/auth/logout": {"refresh_token": "rt_unknown"},
+        "POST /api/auth/session": {"email": owner.email, "password": "wrong-horse-42"},
+        "POST /api/auth/session/register": {
+            "email": "new@example.com",
+            "password": "correct-horse-42",
+        },
         "PATCH /api/users/me": {},
         "POST /api/workspaces": {"name": "w"},
         "PATCH /api/workspaces/{workspace_id}": {},

@@ -13,6 +13,7 @@ from typing import Any
 import reflex as rx
 
 from agentplatform.models.run import RunStepPublic
+from agentplatform.ui.components.markdown import safe_markdown
 
 KIND_LABELS = {
     "message": "Message",
@@ -150,8 +151,14 @@ MARKDOWN_STYLE = {
 
 
 def markdown_box(text: rx.Var[str]) -> rx.Component:
-    """Model text as markdown, at the size of the text around it."""
-    return rx.box(rx.markdown(text), width="100%", min_width="0", style=MARKDOWN_STYLE)
+    """Model text as markdown (never as live HTML), at the size of the text around it."""
+    return rx.box(
+        safe_markdown(text),
+        width="100%",
+        min_width="0",
+        style=MARKDOWN_STYLE,
+        class_name="untrusted-content",
+    )
 
 
 def _body(step: rx.Var[dict[str, Any]]) -> rx.Component:

@@ -1,12 +1,16 @@
-"""Sign-in and registration pages."""
+"""Sign-in and registration pages: their forms post to the session API (HttpOnly cookies)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from agentplatform.ui import routes
+from agentplatform.ui.components.browser_session import session_form
 from agentplatform.ui.components.common import field
 from agentplatform.ui.state.auth_forms import LoginState, RegisterState
+
+SIGN_IN_API = "/api/auth/session"
+SIGN_UP_API = "/api/auth/session/register"
 
 
 def _auth_frame(title: str, subtitle: str, *children: rx.Component) -> rx.Component:
@@ -48,17 +52,22 @@ def _form_error(message: rx.Var[str]) -> rx.Component:
     )
 
 
-@rx.page(route=routes.LOGIN, title="Sign in · AgentPlatform")
+@rx.page(
+    route=routes.LOGIN,
+    title="Sign in · AgentPlatform",
+    on_load=LoginState.open,
+)
 def login_page() -> rx.Component:
     return _auth_frame(
         "Sign in",
         "Welcome back. Sign in to your workspace.",
         rx.cond(
-            LoginState.signed_out_notice,
-            rx.callout("You are signed out.", icon="info", color_scheme="gray", width="100%"),
+            LoginState.signed_out_notice != "",
+            rx.callout(LoginState.signed_out_notice, icon="info", color_scheme="gray",
+                       width="100%"),
         ),
         _form_error(LoginState.login_error),
-        rx.form(
+        session_form(
             rx.vstack(
                 field(
                     "Email",
@@ -77,7 +86,9 @@ def login_page() -> rx.Component:
                 spacing="4",
                 width="100%",
             ),
-            on_submit=LoginState.submit,
+            action=SIGN_IN_API,
+            on_failure=LoginState.failed,
+            on_busy=LoginState.busy,
             width="100%",
         ),
         rx.text(
@@ -111,13 +122,17 @@ def _rule(rule: rx.Var[dict[str, str]]) -> rx.Component:
     )  # fmt: skip
 
 
-@rx.page(route=routes.REGISTER, title="Create account · AgentPlatform")
+@rx.page(
+    route=routes.REGISTER,
+    title="Create account · AgentPlatform",
+    on_load=RegisterState.open,
+)
 def register_page() -> rx.Component:
     errors = RegisterState.field_errors
     return _auth_frame(
         "Create your account",
         "You get a workspace of your own, where you are the owner.",
-        rx.form(
+        session_form(
             rx.vstack(
                 field(
                     "Full name",
@@ -153,7 +168,9 @@ def register_page() -> rx.Component:
                 spacing="4",
                 width="100%",
             ),
-            on_submit=RegisterState.submit,
+            action=SIGN_UP_API,
+            on_failure=RegisterState.failed,
+            on_busy=RegisterState.busy,
             width="100%",
         ),
         rx.text(

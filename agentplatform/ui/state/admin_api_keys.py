@@ -16,6 +16,7 @@ from agentplatform.services import api_keys
 from agentplatform.services.permissions import ROLE_RANK
 from agentplatform.ui.state.admin_members import when_text
 from agentplatform.ui.state.session import SessionState, toast_error
+from agentplatform.ui.state.toasts import toast
 
 
 def _row(key: ApiKeyPublic) -> dict[str, Any]:
@@ -124,11 +125,12 @@ class AdminApiKeysState(SessionState):
         self.create_open = False
         self.secret, self.secret_name = created.secret, created.name
         await self._fetch()
-        return rx.toast.success(f"API key '{created.name}' created.")
+        return toast.success(f"API key '{created.name}' created.")
 
     @rx.event
-    def copy_secret(self) -> list[EventSpec]:
-        return [rx.set_clipboard(self.secret), rx.toast.success("Secret copied to the clipboard.")]
+    def secret_copied(self) -> EventSpec:
+        """The page copied the secret (`rx.set_clipboard` runs in the page, not from here)."""
+        return toast.success("Secret copied to the clipboard.")
 
     @rx.event
     def close_secret(self, value: bool = False) -> None:
@@ -161,4 +163,4 @@ class AdminApiKeysState(SessionState):
         except AppError as error:
             return toast_error(error)
         await self._fetch()
-        return rx.toast.success(f"API key '{self.revoke_name}' revoked.")
+        return toast.success(f"API key '{self.revoke_name}' revoked.")

@@ -15,6 +15,7 @@ from agentplatform.core.errors import AppError, Unauthenticated
 from agentplatform.models.workspace import MemberAdd, MemberPublic, MemberUpdate
 from agentplatform.services import workspaces
 from agentplatform.ui.state.session import SessionState, toast_error
+from agentplatform.ui.state.toasts import toast
 
 
 def when_text(moment: datetime | None) -> str:
@@ -117,14 +118,14 @@ class AdminMembersState(SessionState):
             self.adding = False
         self.add_email, self.add_error = "", ""
         await self._fetch()
-        return rx.toast.success(f"{added.email} joined as {added.role}.")
+        return toast.success(f"{added.email} joined as {added.role}.")
 
     @rx.event
     async def change_role(self, email: str, role: str) -> EventSpec | None:
         """Inline role select: applied at once; the service guards the owner rules."""
         user_id = self._user_ids.get(email)
         if user_id is None:
-            return rx.toast.error("That member is no longer here: reload the page.")
+            return toast.error("That member is no longer here: reload the page.")
         try:
             data = MemberUpdate(role=role)
             async with session_scope() as db:
@@ -134,12 +135,12 @@ class AdminMembersState(SessionState):
         except Unauthenticated:
             return None
         except ValidationError:
-            return rx.toast.error("Choose one of the listed roles.")
+            return toast.error("Choose one of the listed roles.")
         except AppError as error:
             await self._fetch()  # put the select back to the real role
             return toast_error(error)
         await self._fetch()
-        return rx.toast.success(f"{email} is now {role}.")
+        return toast.success(f"{email} is now {role}.")
 
     @rx.event
     def ask_remove(self, email: str) -> None:
@@ -170,4 +171,4 @@ class AdminMembersState(SessionState):
             return None
         self.remove_open = False
         await self._fetch()
-        return rx.toast.success(f"{self.remove_email} was removed from the workspace.")
+        return toast.success(f"{self.remove_email} was removed from the workspace.")

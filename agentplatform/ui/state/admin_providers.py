@@ -16,6 +16,7 @@ from agentplatform.models.provider import ProviderCreate, ProviderPublic, Provid
 from agentplatform.services import providers
 from agentplatform.services.pagination import MAX_LIMIT, Page
 from agentplatform.ui.state.session import SessionState, toast_error
+from agentplatform.ui.state.toasts import toast
 
 KIND_LABELS = {"openai": "OpenAI-compatible", "anthropic": "Anthropic", "offline": "Offline"}
 FIELDS = ("name", "base_url", "api_key", "models")
@@ -165,7 +166,7 @@ class AdminProvidersState(SessionState):
         self.form_open, self.errors, self.form_error = False, {}, ""
         self._mark(self.editing, "", "")  # an earlier test result no longer applies
         await self._fetch()
-        return rx.toast.success(f"Provider '{saved.name}' saved.")
+        return toast.success(f"Provider '{saved.name}' saved.")
 
     @rx.event
     def ask_delete(self, name: str) -> None:
@@ -194,7 +195,7 @@ class AdminProvidersState(SessionState):
             return None
         self.delete_open = False
         await self._fetch()
-        return rx.toast.success(f"Provider '{self.delete_name}' deleted.")
+        return toast.success(f"Provider '{self.delete_name}' deleted.")
 
     def _mark(self, name: str, check: str, message: str) -> None:
         self.rows = [

@@ -22,6 +22,7 @@ from agentplatform.ui import routes
 from agentplatform.ui.components.dnd import DndContainer, DndMove, DndRemove
 from agentplatform.ui.state import agent_form
 from agentplatform.ui.state.session import SessionState, toast_error
+from agentplatform.ui.state.toasts import toast
 
 STALE = "Someone else changed this agent while you were editing it. Reload to see their version."
 
@@ -170,7 +171,7 @@ class AgentEditorState(SessionState):
         shape, errors = agent_form.build(self.form, self.tools, update=self.is_saved)
         self.errors = errors
         if errors:
-            return rx.toast.error("Some fields need your attention.")
+            return toast.error("Some fields need your attention.")
         self.saving = True
         try:
             async with session_scope() as db:
@@ -187,17 +188,17 @@ class AgentEditorState(SessionState):
             return None
         except PreconditionFailed:
             self.stale = True
-            return rx.toast.error(STALE, duration=8000, close_button=True)
+            return toast.error(STALE, duration=8000, close_button=True)
         except AppError as error:
             self.errors = agent_form.service_errors(error)
             return toast_error(error)
         finally:
             self.saving = False
         if not self.is_saved:
-            return [rx.toast.success(f"Agent '{agent.name}' created."),
+            return [toast.success(f"Agent '{agent.name}' created."),
                     rx.redirect(routes.agent(str(agent.id)))]  # fmt: skip
         self._show(agent)
-        return rx.toast.success("Agent saved.")
+        return toast.success("Agent saved.")
 
     @rx.event
     def set_delete_open(self, value: bool) -> None:
@@ -220,11 +221,11 @@ class AgentEditorState(SessionState):
             return None
         except PreconditionFailed:
             self.delete_open, self.stale = False, True
-            return rx.toast.error(STALE, duration=8000, close_button=True)
+            return toast.error(STALE, duration=8000, close_button=True)
         except AppError as error:  # e.g. Conflict: a team still uses it; the dialog says so
             self.delete_error = error.message
             return None
         finally:
             self.deleting = False
         self.delete_open = False
-        return [rx.toast.success(f"Agent '{self.saved_name}' deleted."), rx.redirect(routes.AGENTS)]
+        return [toast.success(f"Agent '{self.saved_name}' deleted."), rx.redirect(routes.AGENTS)]

@@ -18,6 +18,7 @@ from agentplatform.services import runs
 from agentplatform.services.run_events import StreamEvent, open_run_stream
 from agentplatform.ui import routes
 from agentplatform.ui.state.session import SessionState, toast_error
+from agentplatform.ui.state.toasts import toast
 
 TEXT_MAX = 1200  # characters of a step shown inline; the run page has the full text
 
@@ -166,4 +167,4 @@ class AgentTryState(SessionState):
             return None  # it finished meanwhile: the stream shows how
         except AppError as error:
             return toast_error(error)
-        return rx.toast.info("Cancelling the run…")
+        return toast.info("Cancelling the run…")

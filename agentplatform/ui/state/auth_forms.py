@@ -1,28 +1,28 @@
-"""Sign-in and registration forms."""
+"""Sign-in and registration forms.
+
+The forms post to the session API from the page (`session_form`), which sets the HttpOnly
+session cookie and answers; these states only show progress and the API's errors. After a
+success the page reloads, and `redirect_if_signed_in` (on_load) sends the user on.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import reflex as rx
-from pydantic import ValidationError
 from reflex.event import EventSpec
 
-from agentplatform.core.db import session_scope
-from agentplatform.core.errors import AppError
-from agentplatform.models.workspace import UserRegister
-from agentplatform.services import auth
 from agentplatform.services.passwords import MIN_LENGTH, password_problems
-from agentplatform.ui import routes
-from agentplatform.ui.client_address import browser_address
-from agentplatform.ui.state.session import PERSONA_LANDING, SessionState, toast_error
+from agentplatform.ui.components.browser_session import SessionFailure
+from agentplatform.ui.state.session import SessionState
+from agentplatform.ui.state.toasts import toast
 
-
-def _safe_next(target: str) -> str:
-    """Only same-site paths: never redirect to another origin after sign-in."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return ""
+SIGNED_OUT_NOTICES = {
+    "1": "You are signed out.",
+    "password": "Your password was changed: sign in with the new one.",
+}
+REGISTER_FIELDS = ("email", "password", "full_name")
+_EMAIL_PREFIX = "value is not a valid email address: "
 
 
 class LoginState(SessionState):
@@ -32,40 +32,43 @@ class LoginState(SessionState):
     submitting: bool = False
 
     @rx.var
-    def signed_out_notice(self) -> bool:
-        return self.router.url.query_parameters.get("signed_out", "") == "1"
+    def signed_out_notice(self) -> str:
+        return SIGNED_OUT_NOTICES.get(self.router.url.query_parameters.get("signed_out", ""), "")
 
     @rx.event
-    async def submit(self, form: dict[str, Any]) -> EventSpec | None:
-        email = str(form.get("email", "")).strip()
-        password = str(form.get("password", ""))
-        if not email or not password:
-            self.login_error = "Enter your email and password."
-            return None
-        self.submitting = True
-        try:
-            async with session_scope() as db:
-                tokens = await auth.login(
-                    session=db,
-                    email=email,
-                    password=password,
-                    client_address=browser_address(self.router),
-                )
-        except AppError as error:
-            self.login_error = error.message
-            return None
-        finally:
-            self.submitting = False
+    async def open(self) -> EventSpec | None:
+        """`on_load`: a fresh form, or on to where a signed-in visitor belongs."""
+        self.submitting = False
         self.login_error = ""
-        self.access_token = tokens.access_token
-        self.refresh_token = tokens.refresh_token
-        self.workspace_ref = ""
-        target = _safe_next(self.router.url.query_parameters.get("next", ""))
-        if not tokens.user.onboarded:
-            return rx.redirect(routes.ONBOARDING)
-        return rx.redirect(
-            target or PERSONA_LANDING.get(tokens.user.persona or "", routes.DASHBOARD)
-        )
+        return await self._redirect_if_signed_in()
+
+    @rx.event
+    def busy(self, value: bool) -> None:
+        self.submitting = value
+        if value:
+            self.login_error = ""
+
+    @rx.event
+    def failed(self, failure: SessionFailure) -> None:
+        self.submitting = False
+        self.login_error = str(failure.get("message", "")) or "Sign-in failed: try again."
+
+
+def register_field_errors(failure: SessionFailure) -> dict[str, str]:
+    """The API's answer to a registration, as messages under the form's fields."""
+    status, message = failure.get("status"), str(failure.get("message", ""))
+    if status == 409:
+        return {"email": message}
+    errors: dict[str, str] = {}
+    details = failure.get("details")
+    if status == 422 and isinstance(details, list):
+        for detail in details:
+            field = str(detail.get("field", "")) if isinstance(detail, dict) else ""
+            if field in REGISTER_FIELDS and field not in errors:
+                errors[field] = str(detail.get("message", "")).removeprefix(_EMAIL_PREFIX)
+        if "password" in errors and message.startswith("Password"):
+            errors["password"] = message
+    return errors
 
 
 class RegisterState(SessionState):
@@ -94,6 +97,13 @@ class RegisterState(SessionState):
         ]
 
     @rx.event
+    async def open(self) -> EventSpec | None:
+        """`on_load`: a fresh form, or on to where a signed-in visitor belongs."""
+        self.submitting = False
+        self.field_errors = {}
+        return await self._redirect_if_signed_in()
+
+    @rx.event
     def set_reg_email(self, value: str) -> None:
         self.reg_email = value
 
@@ -106,33 +116,18 @@ class RegisterState(SessionState):
         self.reg_password = value
 
     @rx.event
-    async def submit(self, form: dict[str, Any]) -> EventSpec | None:
-        try:
-            data = UserRegister(
-                email=str(form.get("email", "")).strip(),
-                password=str(form.get("password", "")),
-                full_name=str(form.get("full_name", "")),
-            )
-        except ValidationError as error:
-            self.field_errors = {
-                str(e["loc"][0]): str(e["msg"]).removeprefix("value is not a valid email address: ")
-                for e in error.errors()
-            }
+    def busy(self, value: bool) -> None:
+        self.submitting = value
+        if value:
+            self.field_errors = {}
+
+    @rx.event
+    def failed(self, failure: SessionFailure) -> EventSpec | None:
+        self.submitting = False
+        errors: dict[str, Any] = register_field_errors(failure)
+        if errors:
+            self.field_errors = errors
             return None
-        self.submitting = True
-        try:
-            async with session_scope() as db:
-                tokens = await auth.register(session=db, data=data)
-        except AppError as error:
-            field = "password" if "Password" in error.message else "email"
-            self.field_errors = {field: error.message}
-            return (
-                toast_error(error) if field == "email" and "exists" not in error.message else None
-            )
-        finally:
-            self.submitting = False
-        self.field_errors = {}
-        self.access_token = tokens.access_token
-        self.refresh_token = tokens.refresh_token
-        self.workspace_ref = ""
-        return rx.redirect(routes.ONBOARDING)
+        message = str(failure.get("message", "")) or "Registration failed: try again."
+        self.field_errors = {"email": message}
+        return toast.error(message, duration=6000, close_button=True)

@@ -28,6 +28,7 @@ from agentplatform.ui.state.prompt_diff import PromptDiffState
 from agentplatform.ui.state.prompt_format import detail_fields, field_errors
 from agentplatform.ui.state.prompt_render import PromptRenderState
 from agentplatform.ui.state.session import toast_error
+from agentplatform.ui.state.toasts import toast
 
 FIELDS = {"template": "template", "config": "config", "commit_message": "message"}
 
@@ -91,7 +92,7 @@ class PromptEditorState(PromptDetailState):
         self.editor_errors = {k: v for k, v in self.editor_errors.items() if k != "message"}
 
     @rx.event
-    async def save(self) -> EventSpec | list[EventSpec] | None:
+    async def save(self) -> EventSpec | list[Any] | None:
         """Save the draft as version n+1; `latest` moves to it, other labels stay."""
         config, config_error = parse_config(self.draft_config)
         if config_error or not self.draft_template.strip():
@@ -123,7 +124,7 @@ class PromptEditorState(PromptDetailState):
                 except PreconditionFailed:
                     await db.rollback()
                     await self._reload(db, actor)
-                    return rx.toast.warning(
+                    return toast.warning(
                         "Someone changed this prompt meanwhile: the history is reloaded, "
                         "your draft is kept. Save again to make it the next version."
                     )
@@ -139,7 +140,7 @@ class PromptEditorState(PromptDetailState):
         self.editor_errors = {}
         self.tab = "history"
         return [
-            rx.toast.success(f"Saved v{saved.number}."),
+            toast.success(f"Saved v{saved.number}."),
             PromptDiffState.start,
             PromptRenderState.start,
         ]

@@ -18,6 +18,7 @@ from agentplatform.services import prompt_versions
 from agentplatform.ui.state.prompt_detail import PromptDetailState
 from agentplatform.ui.state.prompt_format import LATEST, PRODUCTION
 from agentplatform.ui.state.session import toast_error
+from agentplatform.ui.state.toasts import toast
 
 _LABEL = TypeAdapter(Label)
 
@@ -116,5 +117,5 @@ class PromptLabelsState(PromptDetailState):
             self.moving = False
         self.label_open = False
         if kind == "rollback":
-            return rx.toast.success(f"Rolled back {name} to v{target}.")
-        return rx.toast.success(f"Promoted v{target} to {name}.")
+            return toast.success(f"Rolled back {name} to v{target}.")
+        return toast.success(f"Promoted v{target} to {name}.")

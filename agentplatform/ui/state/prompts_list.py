@@ -21,6 +21,7 @@ from agentplatform.ui.state.prompt_format import (
     split_tags,
 )
 from agentplatform.ui.state.session import SessionState, toast_error
+from agentplatform.ui.state.toasts import toast
 
 ALL_TAGS = "__all__"
 CREATE_FIELDS = {
@@ -145,6 +146,6 @@ class PromptsListState(SessionState):
         self.new_errors = {}
         self.new_open = False
         return [
-            rx.toast.success(f"Prompt '{created.name}' created."),
+            toast.success(f"Prompt '{created.name}' created."),
             rx.redirect(routes.prompt(str(created.id))),
         ]

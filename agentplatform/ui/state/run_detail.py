@@ -27,6 +27,7 @@ from agentplatform.ui.components.run_step import (
     step_view,
 )
 from agentplatform.ui.state.session import SessionState, toast_error
+from agentplatform.ui.state.toasts import toast
 
 ACTIVE = ("queued", "running")
 
@@ -171,7 +172,7 @@ class LiveRunState(SessionState, mixin=True):
         except AppError as error:
             return toast_error(error)
         self._show(run)
-        return rx.toast.info("Cancelling the run…")
+        return toast.info("Cancelling the run…")
 
 
 class RunDetailState(LiveRunState, SessionState):
@@ -240,12 +241,12 @@ class RunDetailState(LiveRunState, SessionState):
         except Unauthenticated:
             return None
         except ValueError:
-            return rx.toast.error("This run's agent or team no longer exists.")
+            return toast.error("This run's agent or team no longer exists.")
         except AppError as error:
             return toast_error(error)
         finally:
             self.again_busy = False
-        return [rx.toast.success("Started a new run."), rx.redirect(routes.run(str(run.id)))]
+        return [toast.success("Started a new run."), rx.redirect(routes.run(str(run.id)))]
 
 
 __all__ = ["ACTIVE", "LiveRunState", "RunDetailState", "run_view"]

@@ -1,7 +1,9 @@
-"""The signed-in session: tokens kept in the browser, the acting user and workspace.
+"""The signed-in session: the acting user and workspace, from the browser's session cookie.
 
-Feature states subclass `SessionState`, so every handler can call `await self.actor(db)`
-and get the same `Actor` the REST API would build from the same token.
+The session lives in an HttpOnly cookie that the API sets at sign-in (page scripts never see
+it); the browser sends it with the handshake of this page's websocket, and every handler reads
+it from there. Feature states subclass `SessionState`, so every handler can call
+`await self.actor(db)` and get the same `Actor` the REST API builds from the same cookie.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agentplatform.core.db import session_scope
 from agentplatform.core.errors import AppError, Unauthenticated
+from agentplatform.core.session_cookies import session_token_from_handshake
 from agentplatform.services import auth, users, workspaces
-from agentplatform.services.identity import actor_from_access_token
+from agentplatform.services.identity import actor_from_session
 from agentplatform.services.permissions import MATRIX, Actor
 from agentplatform.ui import routes
+from agentplatform.ui.state.toasts import toast
 
 PERSONA_LANDING = {
     "builder": routes.AGENTS,
@@ -28,17 +32,27 @@ PERSONA_LANDING = {
 }
 
 
+SIGNED_OUT = f"{routes.LOGIN}?signed_out=1"
+
+
 def toast_error(error: AppError) -> EventSpec:
     """The one way a service error reaches the user in the UI."""
-    return rx.toast.error(error.message, duration=6000, close_button=True)
+    return toast.error(error.message, duration=6000, close_button=True)
+
+
+def safe_next(target: str) -> str:
+    """Only same-site paths: never redirect to another origin after sign-in."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return ""
 
 
 class SessionState(rx.State):
     """Who is signed in, in which workspace, with which permissions."""
 
-    access_token: str = rx.LocalStorage("", name="ap_access", sync=True)
-    refresh_token: str = rx.LocalStorage("", name="ap_refresh", sync=True)
     workspace_ref: str = rx.LocalStorage("", name="ap_workspace", sync=True)
+    signing_out: bool = False  # renders the component that clears the session cookies
+    sign_out_target: str = SIGNED_OUT
 
     user_id: str = ""
     email: str = ""
@@ -69,23 +83,21 @@ class SessionState(rx.State):
     def landing_route(self) -> str:
         return PERSONA_LANDING.get(self.persona, routes.DASHBOARD)
 
+    def _session_token(self) -> str | None:
+        """The session cookie this page's websocket connected with (never sent to the page)."""
+        headers = self.router.headers
+        return session_token_from_handshake(
+            {**headers.raw_headers, "cookie": headers.cookie, "origin": headers.origin}
+        )
+
     async def actor(self, db: AsyncSession) -> Actor:
-        """The acting user; an expired access token is renewed with the refresh token."""
-        if not self.access_token:
+        """The acting user, checked against the database on every call (a revoked session
+        stops working at once)."""
+        token = self._session_token()
+        if token is None:
             raise Unauthenticated("Sign in to continue.")
-        workspace_ref = self.workspace_ref or None
-        try:
-            return await actor_from_access_token(
-                session=db, token=self.access_token, workspace_ref=workspace_ref
-            )
-        except Unauthenticated:
-            if not self.refresh_token:
-                raise
-        tokens = await auth.refresh(session=db, refresh_token=self.refresh_token)
-        self.access_token = tokens.access_token
-        self.refresh_token = tokens.refresh_token
-        return await actor_from_access_token(
-            session=db, token=self.access_token, workspace_ref=workspace_ref
+        return await actor_from_session(
+            session=db, token=token, workspace_ref=self.workspace_ref or None
         )
 
     async def _load_profile(self, db: AsyncSession) -> Actor:
@@ -110,8 +122,6 @@ class SessionState(rx.State):
         return actor
 
     def _clear(self) -> None:
-        self.access_token = ""
-        self.refresh_token = ""
         self.user_id = ""
         self.email = ""
         self.full_name = ""
@@ -132,6 +142,7 @@ class SessionState(rx.State):
     @rx.event
     async def guard(self) -> EventSpec | None:
         """`on_load` of every private page: signed out → login, then back here."""
+        self.signing_out = False
         try:
             async with session_scope() as db:
                 await self._load_profile(db)
@@ -153,28 +164,41 @@ class SessionState(rx.State):
         try:
             uuid.UUID(workspace_id)
         except ValueError:
-            return rx.toast.error("Choose one of your workspaces.")
+            return toast.error("Choose one of your workspaces.")
         self.workspace_ref = workspace_id
         return rx.redirect(self.router.url.path or routes.DASHBOARD)
 
-    @rx.event
-    async def logout(self) -> EventSpec:
-        """Revoke the refresh token on the server and forget both tokens here."""
-        if self.refresh_token:
+    async def _end_session(self, target: str) -> None:
+        """Revoke the session here; the page then clears its cookies (`session_end`)."""
+        token = self._session_token()
+        if token is not None:
             async with session_scope() as db:
-                await auth.logout(session=db, refresh_token=self.refresh_token)
+                await auth.logout(session=db, refresh_token=token)
         self._clear()
         self.workspace_ref = ""
-        return rx.redirect(f"{routes.LOGIN}?signed_out=1")
+        self.sign_out_target = target
+        self.signing_out = True
+
+    @rx.event
+    async def logout(self) -> None:
+        """Sign out: revoke the session on the server and clear its cookies in the browser."""
+        await self._end_session(SIGNED_OUT)
 
     @rx.event
     async def redirect_if_signed_in(self) -> EventSpec | None:
-        """Public pages send a signed-in visitor straight to their landing page."""
-        if not self.access_token and not self.refresh_token:
+        """Public pages send a signed-in visitor on: to `next` (sign-in page) or their landing."""
+        return await self._redirect_if_signed_in()
+
+    async def _redirect_if_signed_in(self) -> EventSpec | None:
+        self.signing_out = False
+        if self._session_token() is None:
             return None
         try:
             async with session_scope() as db:
                 await self._load_profile(db)
         except AppError:
             return None
-        return rx.redirect(self.landing_route if self.onboarded else routes.ONBOARDING)
+        if not self.onboarded:
+            return rx.redirect(routes.ONBOARDING)
+        target = safe_next(self.router.url.query_parameters.get("next", ""))
+        return rx.redirect(target or self.landing_route)

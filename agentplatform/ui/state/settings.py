@@ -12,8 +12,10 @@ from agentplatform.core.db import session_scope
 from agentplatform.core.errors import AppError, Unauthenticated
 from agentplatform.models.workspace import UserUpdateMe
 from agentplatform.services import users
+from agentplatform.ui import routes
 from agentplatform.ui.client_address import browser_address
 from agentplatform.ui.state.session import SessionState, toast_error
+from agentplatform.ui.state.toasts import toast
 
 
 class SettingsState(SessionState):
@@ -41,7 +43,7 @@ class SettingsState(SessionState):
         self.profile_error = ""
         self.full_name = me.full_name
         self.persona = me.persona or ""
-        return rx.toast.success("Profile saved.")
+        return toast.success("Profile saved.")
 
     @rx.event
     async def change_password(self, form: dict[str, Any]) -> EventSpec | None:
@@ -67,7 +69,5 @@ class SettingsState(SessionState):
             return None
         self.password_error = ""
         # A new password signs out every session, this one included: sign in again.
-        return [
-            rx.toast.success("Password changed: sign in with the new one."),
-            SessionState.logout,
-        ]
+        await self._end_session(f"{routes.LOGIN}?signed_out=password")
+        return None

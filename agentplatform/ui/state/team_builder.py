@@ -25,6 +25,7 @@ from agentplatform.ui.components.team_panel import (
     updated_label,
 )
 from agentplatform.ui.state.session import SessionState, toast_error
+from agentplatform.ui.state.toasts import toast
 
 MAX_MEMBERS = 20
 NO_AGGREGATOR = "none"
@@ -207,7 +208,7 @@ class TeamBuilderState(SessionState):
             ids.insert(move["to_index"], ids.pop(move["from_index"]))
         elif move["item_id"] not in ids:
             if len(ids) >= MAX_MEMBERS:
-                return rx.toast.error(f"A team has at most {MAX_MEMBERS} members.")
+                return toast.error(f"A team has at most {MAX_MEMBERS} members.")
             ids.insert(move["to_index"], move["item_id"])
         self.member_ids, self.dirty = ids, True
         self.errors = {**self.errors, "members": ""}
@@ -260,13 +261,13 @@ class TeamBuilderState(SessionState):
         termination, errors = self._form_errors()
         self.errors = errors
         if errors:
-            yield rx.toast.error("Check the highlighted fields.")
+            yield toast.error("Check the highlighted fields.")
             return
         try:
             data = self._shape(termination)
         except ValidationError as error:
             self.errors = {field_of(e["loc"]): str(e["msg"]) for e in error.errors()}
-            yield rx.toast.error("Check the highlighted fields.")
+            yield toast.error("Check the highlighted fields.")
             return
         self.saving = True
         yield None
@@ -292,11 +293,11 @@ class TeamBuilderState(SessionState):
         finally:
             self.saving = False
         if self.is_new:
-            yield [rx.toast.success(f"Team “{saved.name}” created."),
+            yield [toast.success(f"Team “{saved.name}” created."),
                    rx.redirect(routes.team(str(saved.id)))]  # fmt: skip
             return
         self._fill(saved)
-        yield rx.toast.success(f"Team saved (version {saved.version}).")
+        yield toast.success(f"Team saved (version {saved.version}).")
 
     @rx.event
     async def delete(self) -> AsyncIterator[Events]:
@@ -315,4 +316,4 @@ class TeamBuilderState(SessionState):
         except AppError as error:
             yield toast_error(error)
             return
-        yield [rx.toast.success(f"Team “{self.heading}” deleted."), rx.redirect(routes.TEAMS)]
+        yield [toast.success(f"Team “{self.heading}” deleted."), rx.redirect(routes.TEAMS)]

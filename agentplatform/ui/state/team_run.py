@@ -15,6 +15,7 @@ from agentplatform.services import runs
 from agentplatform.ui import routes
 from agentplatform.ui.state.session import toast_error
 from agentplatform.ui.state.team_builder import Events, TeamBuilderState
+from agentplatform.ui.state.toasts import toast
 
 
 class TeamRunState(TeamBuilderState):
@@ -56,4 +57,4 @@ class TeamRunState(TeamBuilderState):
             return
         finally:
             self.starting = False
-        yield [rx.toast.success("Run started."), rx.redirect(routes.run(str(run.id)))]
+        yield [toast.success("Run started."), rx.redirect(routes.run(str(run.id)))]

@@ -13,6 +13,7 @@ from agentplatform.services.pagination import MAX_LIMIT, Page
 from agentplatform.ui import routes
 from agentplatform.ui.components.team_panel import TeamRow, team_row
 from agentplatform.ui.state.session import SessionState, toast_error
+from agentplatform.ui.state.toasts import toast
 
 
 class TeamsListState(SessionState):
@@ -42,7 +43,7 @@ class TeamsListState(SessionState):
             page = Page(limit=MAX_LIMIT, q=query or None)
         except ValidationError:
             self.loading = False
-            return rx.toast.error("Search with up to 100 printable characters.")
+            return toast.error("Search with up to 100 printable characters.")
         try:
             async with session_scope() as db:
                 result = await teams.list_teams(session=db, actor=await self.actor(db), page=page)

@@ -61,7 +61,8 @@ def secret_dialog() -> rx.Component:
                 field("Secret", rx.hstack(
                     rx.input(id="key-secret", value=S.secret, read_only=True, width="100%",
                              font_family="var(--code-font-family)"),
-                    rx.button(rx.icon("copy", size=16), "Copy", on_click=S.copy_secret,
+                    rx.button(rx.icon("copy", size=16), "Copy",
+                              on_click=[rx.set_clipboard(S.secret), S.secret_copied],
                               aria_label="Copy secret"),
                     width="100%", spacing="2"),
                     field_id="key-secret"),
